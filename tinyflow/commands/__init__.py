@@ -1,0 +1,1 @@
+"""Subcommands of the `tinyflow` CLI; see tinyflow/cli.py for the contract."""
