@@ -149,7 +149,7 @@ def tflm_arena(model: bytes | str | Path, timeout: float = 120.0) -> dict[str, i
         f.flush()
         try:
             r = subprocess.run([sys.executable, "-m", "tinyflow.oracle", f.name],
-                               capture_output=True, text=True, timeout=timeout)
+                               check=False, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired as e:
             raise TinyflowError(f"tflite-micro did not finish within {timeout:.0f} s") from e
     if r.returncode < 0:

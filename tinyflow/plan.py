@@ -33,7 +33,7 @@ class Buffer:
     offset: int = -1
     scratch_for: int | None = None  # operator index, for scratch buffers
 
-    def overlaps_in_time(self, other: "Buffer") -> bool:
+    def overlaps_in_time(self, other: Buffer) -> bool:
         return self.first <= other.last and other.first <= self.last
 
     @property
