@@ -1,0 +1,114 @@
+"""The memory plan: never below the live tensors, never two live tensors in the same bytes."""
+
+import random
+
+import numpy as np
+import pytest
+
+from tinyflow.ir import Model, Operator, Tensor, load_model
+from tinyflow.plan import lifetimes, plan_memory
+
+
+def assert_plan_sound(model: Model, plan) -> None:
+    life = lifetimes(model)
+    # every non-constant tensor in use has an offset and fits in the arena
+    for t, (first, last) in life.items():
+        assert t in plan.offsets, f"tensor {t} not placed"
+        assert plan.offsets[t] + model.tensors[t].nbytes <= plan.arena_size
+    # at every step: arena >= bytes of distinct live buffers, and live tensors never overlap
+    for step in range(len(model.operators)):
+        live = [t for t, (a, b) in life.items() if a <= step <= b]
+        distinct = {(plan.offsets[t], model.tensors[t].nbytes) for t in live}
+        assert plan.arena_size >= plan.live_bytes(step) >= 0
+        iv = sorted((plan.offsets[t], plan.offsets[t] + model.tensors[t].nbytes, t) for t in live)
+        for (a0, a1, ta), (b0, b1, tb) in zip(iv, iv[1:]):
+            if a0 == b0 and aliased(model, ta, tb):
+                continue
+            assert a1 <= b0, f"step {step}: tensors {ta} and {tb} overlap"
+        assert plan.arena_size >= sum(n for _, n in distinct) - aliased_bytes(model, live, plan)
+
+
+def aliased(model: Model, a: int, b: int) -> bool:
+    """True when a and b are linked by reshape-like ops (legitimately the same bytes)."""
+    for op in model.operators:
+        if op.opcode in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS"):
+            if {op.inputs[0], op.outputs[0]} & {a, b}:
+                return True
+    return False
+
+
+def aliased_bytes(model, live, plan) -> int:
+    seen, dup = set(), 0
+    for t in live:
+        key = plan.offsets[t]
+        if key in seen:
+            dup += model.tensors[t].nbytes
+        seen.add(key)
+    return dup
+
+
+def test_plan_of_real_models(small_cnn_model, big_model):
+    for _, path in (small_cnn_model, big_model):
+        m = load_model(path)
+        p = plan_memory(m)
+        assert_plan_sound(m, p)
+        assert p.arena_size >= p.peak_live_bytes > 0
+        assert p.arena_size % 16 == 0
+
+
+def test_big_model_peak_is_the_two_big_tensors(big_model):
+    m = load_model(big_model[1])
+    p = plan_memory(m)
+    # conv1 output (160*160*32) and conv2 output (160*160*16) are live together at step 1
+    assert p.peak_live_bytes == 160 * 160 * 32 + 160 * 160 * 16
+    assert p.arena_size == p.peak_live_bytes
+
+
+def _random_model(rng: random.Random) -> Model:
+    """A random DAG of element-wise/binary ops over int8 tensors of random sizes."""
+    tensors = [Tensor(0, "in", (1, rng.randint(1, 300)), "int8")]
+    ops: list[Operator] = []
+    produced = [0]
+    for k in range(rng.randint(1, 25)):
+        n_in = rng.choice([1, 1, 2])
+        ins = [rng.choice(produced[-6:]) for _ in range(n_in)]
+        kind = rng.choice(["RELU", "ADD", "RESHAPE", "CONV_2D"])
+        if kind == "ADD" and n_in == 1:
+            kind = "RELU"
+        t = Tensor(len(tensors), f"t{len(tensors)}",
+                   tensors[ins[0]].shape if kind == "RESHAPE" else (1, rng.randint(1, 300)), "int8")
+        tensors.append(t)
+        ops.append(Operator(k, kind, ins[:2] if kind == "ADD" else ins[:1], [t.index]))
+        produced.append(t.index)
+    outs = [produced[-1]] + ([rng.choice(produced[1:])] if rng.random() < 0.3 else [])
+    return Model("rand", tensors, ops, [0], sorted(set(outs)), "0", 0)
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_plan_of_random_graphs(seed):
+    rng = random.Random(seed)
+    m = _random_model(rng)
+    scratch = {op.index: rng.randint(0, 64) for op in m.operators if rng.random() < 0.3}
+    p = plan_memory(m, scratch=scratch)
+    assert_plan_sound(m, p)
+    # scratch never overlaps what is live during its op
+    for op_index, off in p.scratch.items():
+        size = scratch[op_index]
+        for t, (a, b) in lifetimes(m).items():
+            if a <= op_index <= b:
+                t0, t1 = p.offsets[t], p.offsets[t] + m.tensors[t].nbytes
+                assert off + size <= t0 or t1 <= off
+    # the plan is no worse than placing every buffer one after another
+    assert p.arena_size <= sum(-(-b.size // 16) * 16 for b in p.buffers)
+
+
+def test_lifetimes_cover_inputs_and_outputs():
+    t = [Tensor(i, f"t{i}", (1, 4), "int8") for i in range(4)]
+    ops = [Operator(0, "RELU", [0], [1]), Operator(1, "RELU", [1], [2]),
+           Operator(2, "ADD", [2, 2], [3])]
+    m = Model("m", t, ops, [0], [1, 3], "0", 0)
+    life = lifetimes(m)
+    assert life[0] == (0, 0)
+    assert life[1] == (0, 2)  # a model output lives to the end
+    assert life[3] == (2, 2)
+    assert np.isfinite(plan_memory(m).arena_size)
