@@ -1,0 +1,105 @@
+/*
+ * Fixed-point primitives shared by every int8 kernel.
+ *
+ * These reproduce, operation for operation, the integer arithmetic TFLM's reference
+ * kernels use (gemmlowp's saturating rounding doubling high multiply, rounding divide
+ * by a power of two, the double-rounding MultiplyByQuantizedMultiplier), because
+ * bit-exactness with TFLM depends on every rounding step, not just the final value.
+ *
+ * Assumes two's complement and an arithmetic right shift of negative values, which
+ * gcc and clang guarantee on every target we build for.
+ */
+#ifndef TF_COMMON_H
+#define TF_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TF_KMAX_DIMS 6
+
+static inline int32_t tf_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
+static inline int32_t tf_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
+static inline int32_t tf_clamp_i32(int32_t x, int32_t lo, int32_t hi) {
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* round((a * b) / 2^31) with ties away from zero, saturating the single overflow
+ * case INT32_MIN * INT32_MIN. Division-free so Cortex-M0+ needs no libgcc call. */
+static inline int32_t tf_srdhm(int32_t a, int32_t b) {
+    if (a == b && a == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t t = ab + (ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30)));
+    /* truncating division by 2^31 == floor shift, plus one for a negative inexact value */
+    int32_t q = (int32_t)(t >> 31);
+    if (t < 0 && (t & 0x7fffffff) != 0) {
+        q += 1;
+    }
+    return q;
+}
+
+/* x / 2^exponent rounded to nearest, ties away from zero; 0 <= exponent <= 31. */
+static inline int32_t tf_rdbpot(int32_t x, int exponent) {
+    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* x * multiplier * 2^shift with multiplier a Q31 value in [0.5, 1): the
+ * double-rounding form TFLM is built with (TFLITE_SINGLE_ROUNDING unset). */
+static inline int32_t tf_mbqm(int32_t x, int32_t multiplier, int32_t shift) {
+    const int left = shift > 0 ? (int)shift : 0;
+    const int right = shift > 0 ? 0 : (int)-shift;
+    /* the left shift wraps like the reference's int32 multiply would */
+    const int32_t shifted = (int32_t)((uint32_t)x << left);
+    return tf_rdbpot(tf_srdhm(shifted, multiplier), right);
+}
+
+/* Saturating left shift by `exponent` > 0 or rounding right shift by -exponent. */
+static inline int32_t tf_srmpot(int32_t x, int exponent) {
+    if (exponent > 0) {
+        const int32_t threshold = (int32_t)(((int64_t)1 << (31 - exponent)) - 1);
+        if (x > threshold) {
+            return INT32_MAX;
+        }
+        if (x < -threshold) {
+            return INT32_MIN;
+        }
+        return (int32_t)((uint32_t)x << exponent);
+    }
+    if (exponent < 0) {
+        return tf_rdbpot(x, -exponent);
+    }
+    return x;
+}
+
+static inline int tf_clz32(uint32_t x) {
+    if (x == 0) {
+        return 32;
+    }
+#if defined(__GNUC__)
+    return __builtin_clz(x);
+#else
+    int n = 0;
+    while ((x & 0x80000000u) == 0) {
+        x <<= 1;
+        n++;
+    }
+    return n;
+#endif
+}
+
+/* Saturate to the int8 range and store. */
+static inline int8_t tf_sat_s8(int32_t x) { return (int8_t)tf_clamp_i32(x, -128, 127); }
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TF_COMMON_H */

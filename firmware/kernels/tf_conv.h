@@ -1,0 +1,43 @@
+/*
+ * CONV_2D and DEPTHWISE_CONV_2D, int8 activations, int8 per-channel weights, int32 bias.
+ * Layouts are TFLite's: activations NHWC, conv filter [out_c][k_h][k_w][in_c / groups],
+ * depthwise filter [1][k_h][k_w][out_c] with out_c = in_c * depth_multiplier.
+ */
+#ifndef TF_CONV_H
+#define TF_CONV_H
+
+#include "tf_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int32_t batches;
+    int32_t in_h, in_w, in_c;      /* input tensor dims */
+    int32_t out_h, out_w, out_c;   /* output tensor dims */
+    int32_t k_h, k_w;              /* filter window */
+    int32_t filter_in_c;           /* conv: in_c / groups; depthwise: unused */
+    int32_t depth_multiplier;      /* depthwise: out_c / in_c; conv: unused */
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;          /* dilation factors (1 = dense) */
+    int32_t pad_top, pad_left;     /* implicit zero-point padding before row/col 0 */
+    int32_t input_offset;          /* minus the input zero point, e.g. 128 */
+    int32_t output_offset;         /* the output zero point */
+    int32_t act_min, act_max;      /* fused activation clamp in output units */
+} tf_conv_params_t;
+
+/* bias may be NULL; mult/shift hold one requantization pair per output channel. */
+void tf_conv2d_s8(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                  const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                  int8_t *output);
+
+void tf_depthwise_conv2d_s8(const tf_conv_params_t *p, const int8_t *input,
+                            const int8_t *filter, const int32_t *bias, const int32_t *mult,
+                            const int32_t *shift, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TF_CONV_H */

@@ -1,0 +1,41 @@
+#include "tf_elementwise.h"
+
+static inline int32_t binary_one(const tf_binary_params_t *p, int32_t a, int32_t b) {
+    const int32_t x1 = a + p->input1_offset;
+    const int32_t x2 = b + p->input2_offset;
+    int32_t raw;
+    if (p->op == TF_BINARY_MUL) {
+        raw = tf_mbqm(x1 * x2, p->output_mult, p->output_shift);
+    } else {
+        const int32_t s1 = tf_mbqm(x1 * (1 << p->left_shift), p->input1_mult, p->input1_shift);
+        const int32_t s2 = tf_mbqm(x2 * (1 << p->left_shift), p->input2_mult, p->input2_shift);
+        const int32_t combined = p->op == TF_BINARY_ADD ? s1 + s2 : s1 - s2;
+        raw = tf_mbqm(combined, p->output_mult, p->output_shift);
+    }
+    return tf_clamp_i32(raw + p->output_offset, p->act_min, p->act_max);
+}
+
+void tf_binary_s8(const tf_binary_params_t *p, const int8_t *in1, const int8_t *in2,
+                  int8_t *output) {
+    int32_t idx[TF_KMAX_DIMS] = {0};
+    size_t total = 1;
+    for (int d = 0; d < TF_KMAX_DIMS; d++) {
+        total *= (size_t)p->dims[d];
+    }
+    size_t o1 = 0, o2 = 0;
+    for (size_t i = 0; i < total; i++) {
+        output[i] = (int8_t)binary_one(p, in1[o1], in2[o2]);
+        /* odometer over the output index, moving both input offsets along */
+        for (int d = TF_KMAX_DIMS - 1; d >= 0; d--) {
+            idx[d]++;
+            o1 += (size_t)p->in1_strides[d];
+            o2 += (size_t)p->in2_strides[d];
+            if (idx[d] < p->dims[d]) {
+                break;
+            }
+            o1 -= (size_t)p->in1_strides[d] * (size_t)idx[d];
+            o2 -= (size_t)p->in2_strides[d] * (size_t)idx[d];
+            idx[d] = 0;
+        }
+    }
+}

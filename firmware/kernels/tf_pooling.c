@@ -1,0 +1,51 @@
+#include "tf_pooling.h"
+
+static void pool(const tf_pool_params_t *p, const int8_t *input, int8_t *output, int is_max) {
+    for (int32_t b = 0; b < p->batches; b++) {
+        for (int32_t oy = 0; oy < p->out_h; oy++) {
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            const int32_t fy0 = tf_max_i32(0, -y0);
+            const int32_t fy1 = tf_min_i32(p->k_h, p->in_h - y0);
+            for (int32_t ox = 0; ox < p->out_w; ox++) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                const int32_t fx0 = tf_max_i32(0, -x0);
+                const int32_t fx1 = tf_min_i32(p->k_w, p->in_w - x0);
+                for (int32_t c = 0; c < p->channels; c++) {
+                    int32_t acc = is_max ? -128 : 0;
+                    int32_t count = 0;
+                    for (int32_t fy = fy0; fy < fy1; fy++) {
+                        for (int32_t fx = fx0; fx < fx1; fx++) {
+                            const int32_t v = input[(((size_t)b * p->in_h + y0 + fy) * p->in_w +
+                                                     x0 + fx) * p->channels + c];
+                            if (is_max) {
+                                acc = v > acc ? v : acc;
+                            } else {
+                                acc += v;
+                            }
+                            count++;
+                        }
+                    }
+                    if (!is_max) {
+                        if (count == 0) {
+                            acc = 0; /* cannot happen with valid padding */
+                        } else {
+                            /* divide rounding half away from zero, as the reference does */
+                            acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                        }
+                    }
+                    acc = tf_clamp_i32(acc, p->act_min, p->act_max);
+                    output[(((size_t)b * p->out_h + oy) * p->out_w + ox) * p->channels + c] =
+                        (int8_t)acc;
+                }
+            }
+        }
+    }
+}
+
+void tf_avg_pool_s8(const tf_pool_params_t *p, const int8_t *input, int8_t *output) {
+    pool(p, input, output, 0);
+}
+
+void tf_max_pool_s8(const tf_pool_params_t *p, const int8_t *input, int8_t *output) {
+    pool(p, input, output, 1);
+}

@@ -1,0 +1,56 @@
+#include "tf_reduce.h"
+
+void tf_mean_s8(const tf_mean_params_t *p, const int8_t *input, int8_t *output) {
+    int32_t strides[TF_KMAX_DIMS];
+    int32_t s = 1;
+    for (int d = TF_KMAX_DIMS - 1; d >= 0; d--) {
+        strides[d] = s;
+        s *= p->dims[d];
+    }
+    /* Outer odometer over kept axes, inner odometer over reduced axes. */
+    int32_t outer[TF_KMAX_DIMS] = {0};
+    size_t out_i = 0;
+    for (;;) {
+        size_t base = 0;
+        for (int d = 0; d < TF_KMAX_DIMS; d++) {
+            base += (size_t)outer[d] * (size_t)strides[d];
+        }
+        int32_t inner[TF_KMAX_DIMS] = {0};
+        int32_t sum = 0;
+        for (;;) {
+            size_t off = base;
+            for (int d = 0; d < TF_KMAX_DIMS; d++) {
+                off += (size_t)inner[d] * (size_t)strides[d];
+            }
+            sum += input[off];
+            int d = TF_KMAX_DIMS - 1;
+            for (; d >= 0; d--) {
+                if (!p->reduced[d]) {
+                    continue;
+                }
+                if (++inner[d] < p->dims[d]) {
+                    break;
+                }
+                inner[d] = 0;
+            }
+            if (d < 0) {
+                break;
+            }
+        }
+        const int32_t centered = (int32_t)((int64_t)sum - (int64_t)p->input_zero_point * p->count);
+        output[out_i++] = tf_sat_s8(tf_mbqm(centered, p->mult, p->shift) + p->output_zero_point);
+        int d = TF_KMAX_DIMS - 1;
+        for (; d >= 0; d--) {
+            if (p->reduced[d]) {
+                continue;
+            }
+            if (++outer[d] < p->dims[d]) {
+                break;
+            }
+            outer[d] = 0;
+        }
+        if (d < 0) {
+            break;
+        }
+    }
+}

@@ -1,0 +1,85 @@
+"""CONV_2D and DEPTHWISE_CONV_2D -> tf_conv2d_s8 / tf_depthwise_conv2d_s8."""
+
+from __future__ import annotations
+
+from tinyflow.codegen.emit import LayerCtx
+from tinyflow.codegen.quantmath import activation_range, out_size, pad_before, quantize_multiplier
+from tinyflow.codegen.registry import Unsupported, lowering
+
+
+def per_channel_multipliers(ctx: LayerCtx, n: int, in_scale: float, out_scale: float,
+                            axis_len_ok: bool = True) -> tuple[str, str]:
+    """PopulateConvolutionQuantizationParams: in double, scale_in * scale_w[c] / scale_out."""
+    w = ctx.req(1)
+    if w.quant is None:
+        raise Unsupported(f"filter '{w.name}' has no quantization parameters")
+    scales = [float(s) for s in w.quant.scale]
+    if len(scales) not in (1, n) or not axis_len_ok:
+        raise Unsupported(f"filter '{w.name}' has {len(scales)} scales for {n} channels")
+    if any(int(z) != 0 for z in w.quant.zero_point):
+        raise Unsupported(f"filter '{w.name}' has a non-zero zero point",
+                          hint="int8 weights must be symmetric (the TFLite int8 spec)")
+    pairs = [quantize_multiplier(in_scale * scales[c if len(scales) > 1 else 0] / out_scale)
+             for c in range(n)]
+    mult = ctx.array("mult", [m for m, _ in pairs], comment="per-channel Q31 multipliers")
+    shift = ctx.array("shift", [s for _, s in pairs], comment="per-channel shifts")
+    return mult, shift
+
+
+def _conv_common(ctx: LayerCtx, depthwise: bool) -> None:
+    x, w, b, y = ctx.req(0), ctx.req(1), ctx.inp(2), ctx.out()
+    ctx.need_dtype(x, "int8", role="input")
+    ctx.need_dtype(y, "int8", role="output")
+    ctx.need_dtype(w, "int8", role="filter")
+    ctx.need_dtype(b, "int32", role="bias")
+    if not w.is_const:
+        raise Unsupported(f"filter '{w.name}' is not constant")
+    if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
+        raise Unsupported("expects 4-D input, filter and output (NHWC)")
+    n, ih, iw, ic = x.shape
+    _, oh, ow, oc = y.shape
+    if depthwise:
+        _, kh, kw, woc = w.shape
+        if woc != oc or oc % ic != 0:
+            raise Unsupported(f"depthwise filter {list(w.shape)} does not match input "
+                              f"{list(x.shape)} and output {list(y.shape)}")
+        filter_in_c = 1
+    else:
+        woc, kh, kw, filter_in_c = w.shape
+        if woc != oc or ic % filter_in_c != 0 or oc % (ic // filter_in_c) != 0:
+            raise Unsupported(f"filter {list(w.shape)} does not match input {list(x.shape)}")
+    o = ctx.opts
+    sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+    dh, dw = int(o.get("dilation_h_factor", 1)), int(o.get("dilation_w_factor", 1))
+    padding = o.get("padding", "VALID")
+    if padding not in ("SAME", "VALID"):
+        raise Unsupported(f"padding {padding}")
+    if (out_size(padding, ih, kh, sh, dh), out_size(padding, iw, kw, sw, dw)) != (oh, ow):
+        raise Unsupported(f"output {oh}x{ow} does not follow from input {ih}x{iw}, "
+                          f"kernel {kh}x{kw}, stride {sh}x{sw}, padding {padding}")
+    s_in, z_in = ctx.need_quant(x, "input")
+    s_out, z_out = ctx.need_quant(y, "output")
+    act = o.get("fused_activation_function", "NONE")
+    rng = activation_range(act, s_out, z_out)
+    if rng is None:
+        raise Unsupported(f"fused activation {act}", hint="use RELU or RELU6")
+    mult, shift = per_channel_multipliers(ctx, oc, s_in, s_out)
+    params = ctx.params(
+        "tf_conv_params_t", batches=n, in_h=ih, in_w=iw, in_c=ic, out_h=oh, out_w=ow, out_c=oc,
+        k_h=kh, k_w=kw, filter_in_c=filter_in_c, depth_multiplier=oc // ic if depthwise else 1,
+        stride_h=sh, stride_w=sw, dil_h=dh, dil_w=dw,
+        pad_top=pad_before(sh, dh, ih, kh, oh), pad_left=pad_before(sw, dw, iw, kw, ow),
+        input_offset=-z_in, output_offset=z_out, act_min=rng[0], act_max=rng[1])
+    bias = ctx.ptr(b) if b is not None else "NULL"
+    fn = "tf_depthwise_conv2d_s8" if depthwise else "tf_conv2d_s8"
+    ctx.call(fn, params, ctx.ptr(x, const=True), ctx.ptr(w), bias, mult, shift, ctx.ptr(y))
+
+
+@lowering("CONV_2D")
+def conv2d(ctx: LayerCtx) -> None:
+    _conv_common(ctx, depthwise=False)
+
+
+@lowering("DEPTHWISE_CONV_2D")
+def depthwise_conv2d(ctx: LayerCtx) -> None:
+    _conv_common(ctx, depthwise=True)

@@ -1,0 +1,172 @@
+"""RESHAPE-like ops, PAD, CONCATENATION, STRIDED_SLICE, SLICE, TRANSPOSE.
+
+All become offsets and strides for one strided-copy kernel (plus a fill for PAD), so
+their correctness is index arithmetic done here, in Python, once.
+"""
+
+from __future__ import annotations
+
+from tinyflow.codegen.emit import LayerCtx, pad_dims, strides_of
+from tinyflow.codegen.registry import Unsupported, lowering
+from tinyflow.ir import DTYPE_SIZE, Tensor
+
+_MOVABLE = ("int8", "int16", "int32", "uint8", "float32")
+
+
+def _copy(ctx: LayerCtx, src: Tensor, dst: Tensor, dims: list[int], in_offset: int,
+          in_strides: list[int], out_offset: int, out_strides: list[int]) -> None:
+    params = ctx.params("tf_copy_params_t", dims=dims, in_offset=in_offset,
+                        in_strides=in_strides, out_offset=out_offset, out_strides=out_strides,
+                        elem_size=DTYPE_SIZE[src.dtype])
+    ctx.call("tf_strided_copy", params, ctx.ptr(src, const=True), ctx.ptr(dst))
+
+
+def _same_quant(ctx: LayerCtx, a: Tensor, b: Tensor) -> None:
+    qa = (None if a.quant is None else (a.quant.scale.tolist(), a.quant.zero_point.tolist()))
+    qb = (None if b.quant is None else (b.quant.scale.tolist(), b.quant.zero_point.tolist()))
+    if qa != qb:
+        raise Unsupported(f"'{a.name}' and '{b.name}' are quantized differently; this op "
+                          "moves bytes and cannot rescale")
+
+
+@lowering("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+def reshape(ctx: LayerCtx) -> None:
+    x, y = ctx.req(0), ctx.out()
+    ctx.need_dtype(x, *_MOVABLE, role="input")
+    if x.nbytes != y.nbytes:
+        raise Unsupported(f"reshape from {list(x.shape)} to {list(y.shape)} changes the size")
+    if not x.is_const and ctx.gen.offsets.get(x.index) == ctx.gen.offsets.get(y.index):
+        ctx.stmt(f"/* {ctx.op.opcode}: same bytes as the input (aliased by the planner) */")
+        return
+    ctx.call("tf_copy_bytes", ctx.ptr(y), ctx.ptr(x, const=True), str(x.nbytes))
+
+
+@lowering("PAD", "PADV2")
+def pad(ctx: LayerCtx) -> None:
+    x, y = ctx.req(0), ctx.out()
+    ctx.need_dtype(x, *_MOVABLE, role="input")
+    paddings = ctx.const_values(ctx.req(1), "paddings").reshape(-1, 2).tolist()
+    if len(paddings) != len(x.shape):
+        raise Unsupported(f"{len(paddings)} padding pairs for rank {len(x.shape)}")
+    value = 0
+    cv = ctx.inp(2)
+    if cv is not None:
+        value = int(ctx.const_values(cv, "constant value").reshape(-1)[0])
+    elif y.quant is not None:
+        value = int(y.quant.zero_point[0])
+    if x.quant is not None and y.quant is not None:
+        _same_quant(ctx, x, y)
+    rank_pad = 6 - len(x.shape)
+    out_dims = pad_dims(y.shape)
+    out_strides = strides_of(out_dims)
+    before = [0] * rank_pad + [int(p[0]) for p in paddings]
+    if any(p[0] < 0 or p[1] < 0 for p in paddings):
+        raise Unsupported("negative padding")
+    ctx.call("tf_fill", ctx.ptr(y), str(y.size), str(DTYPE_SIZE[y.dtype]), str(value))
+    in_dims = pad_dims(x.shape)
+    out_offset = sum(b * s for b, s in zip(before, out_strides))
+    _copy(ctx, x, y, in_dims, 0, strides_of(in_dims), out_offset, out_strides)
+
+
+@lowering("CONCATENATION")
+def concatenation(ctx: LayerCtx) -> None:
+    y = ctx.out()
+    rank = len(y.shape)
+    axis = int(ctx.opts.get("axis", 0))
+    axis = axis + rank if axis < 0 else axis
+    if ctx.opts.get("fused_activation_function", "NONE") != "NONE":
+        raise Unsupported("a fused activation on CONCATENATION")
+    out_dims = pad_dims(y.shape)
+    out_strides = strides_of(out_dims)
+    ax6 = 6 - rank + axis
+    pos = 0
+    for i in range(len(ctx.op.inputs)):
+        x = ctx.req(i)
+        ctx.need_dtype(x, *_MOVABLE, role=f"input {i}")
+        if x.quant is not None or y.quant is not None:
+            _same_quant(ctx, x, y)
+        dims = pad_dims(x.shape)
+        _copy(ctx, x, y, dims, 0, strides_of(dims), pos * out_strides[ax6], out_strides)
+        pos += dims[ax6]
+    if pos != out_dims[ax6]:
+        raise Unsupported(f"inputs add up to {pos} along axis {axis}, output has {out_dims[ax6]}")
+
+
+def _gather(ctx: LayerCtx, x: Tensor, y: Tensor, starts: list[int], steps: list[int],
+            counts: list[int]) -> None:
+    """Copy the box x[starts + i * steps] (i < counts) into y, contiguous."""
+    total = 1
+    for c in counts:
+        total *= c
+    if total != y.size:
+        raise Unsupported(f"slice of {counts} elements does not fill output {list(y.shape)}")
+    in_dims = pad_dims(x.shape)
+    in_st = strides_of(in_dims)
+    k = 6 - len(x.shape)
+    starts6, steps6, counts6 = [0] * k + starts, [1] * k + steps, [1] * k + counts
+    in_offset = sum(s * st for s, st in zip(starts6, in_st))
+    _copy(ctx, x, y, counts6, in_offset, [s * st for s, st in zip(steps6, in_st)], 0,
+          strides_of(counts6))
+
+
+@lowering("STRIDED_SLICE")
+def strided_slice(ctx: LayerCtx) -> None:
+    x, y = ctx.req(0), ctx.out()
+    ctx.need_dtype(x, *_MOVABLE, role="input")
+    begin = ctx.const_values(ctx.req(1), "begin").reshape(-1).tolist()
+    end = ctx.const_values(ctx.req(2), "end").reshape(-1).tolist()
+    strides = ctx.const_values(ctx.req(3), "strides").reshape(-1).tolist()
+    o = ctx.opts
+    if o.get("ellipsis_mask", 0) or o.get("new_axis_mask", 0) or o.get("offset", False):
+        raise Unsupported("ellipsis, new-axis and offset masks",
+                          hint="index with plain begin:end:step per axis")
+    bm, em, sm = int(o.get("begin_mask", 0)), int(o.get("end_mask", 0)), \
+        int(o.get("shrink_axis_mask", 0))
+    rank = len(x.shape)
+    starts, steps, counts = [], [], []
+    for d in range(rank):
+        dim = int(x.shape[d])
+        if d >= len(begin):
+            starts.append(0), steps.append(1), counts.append(dim)
+            continue
+        st = int(strides[d])
+        if st == 0:
+            raise Unsupported("a zero stride")
+        if sm & (1 << d):
+            b = int(begin[d]) + (dim if begin[d] < 0 else 0)
+            starts.append(b), steps.append(1), counts.append(1)
+            continue
+        sl = slice(None if bm & (1 << d) else int(begin[d]),
+                   None if em & (1 << d) else int(end[d]), st)
+        a, b, s = sl.indices(dim)
+        starts.append(a), steps.append(s), counts.append(len(range(a, b, s)))
+    _same_quant(ctx, x, y)
+    _gather(ctx, x, y, starts, steps, counts)
+
+
+@lowering("SLICE")
+def slice_(ctx: LayerCtx) -> None:
+    x, y = ctx.req(0), ctx.out()
+    ctx.need_dtype(x, *_MOVABLE, role="input")
+    begin = ctx.const_values(ctx.req(1), "begin").reshape(-1).tolist()
+    size = ctx.const_values(ctx.req(2), "size").reshape(-1).tolist()
+    counts = [int(x.shape[d]) - int(begin[d]) if int(size[d]) == -1 else int(size[d])
+              for d in range(len(x.shape))]
+    _same_quant(ctx, x, y)
+    _gather(ctx, x, y, [int(b) for b in begin], [1] * len(x.shape), counts)
+
+
+@lowering("TRANSPOSE")
+def transpose(ctx: LayerCtx) -> None:
+    x, y = ctx.req(0), ctx.out()
+    ctx.need_dtype(x, *_MOVABLE, role="input")
+    perm = [int(p) for p in ctx.const_values(ctx.req(1), "perm").reshape(-1).tolist()]
+    rank = len(x.shape)
+    if sorted(perm) != list(range(rank)):
+        raise Unsupported(f"perm {perm} is not a permutation of {rank} axes")
+    _same_quant(ctx, x, y)
+    in_st = strides_of([int(d) for d in x.shape])
+    k = 6 - rank
+    dims = [1] * k + [int(x.shape[p]) for p in perm]
+    in_strides = [0] * k + [in_st[p] for p in perm]
+    _copy(ctx, x, y, dims, 0, in_strides, 0, strides_of(dims))

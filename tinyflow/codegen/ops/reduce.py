@@ -1,0 +1,42 @@
+"""MEAN -> tf_mean_s8, with 1/count folded into the multiplier as TFLM does at run time."""
+
+from __future__ import annotations
+
+from tinyflow.codegen.emit import LayerCtx, pad_dims
+from tinyflow.codegen.quantmath import quantize_multiplier
+from tinyflow.codegen.registry import Unsupported, lowering
+
+
+def fold_count(mult: int, shift: int, count: int) -> tuple[int, int]:
+    """QuantizedMeanOrSum's rescale: multiply by 2^k / count, keeping 31 bits."""
+    k = count.bit_length() - 1        # 63 - clz64(count)
+    k = min(k, 32, 31 + shift)
+    return int((mult << k) // count), shift - k
+
+
+@lowering("MEAN")
+def mean(ctx: LayerCtx) -> None:
+    x, y = ctx.req(0), ctx.out()
+    ctx.need_dtype(x, "int8", role="input")
+    ctx.need_dtype(y, "int8", role="output")
+    axes = ctx.const_values(ctx.req(1), "axis").reshape(-1).tolist()
+    rank = len(x.shape)
+    resolved = sorted({a + rank if a < 0 else a for a in axes})
+    if any(a < 0 or a >= rank for a in resolved):
+        raise Unsupported(f"axis {axes} out of range for rank {rank}")
+    dims = pad_dims(x.shape)
+    reduced = [0] * 6
+    for a in resolved:
+        reduced[6 - rank + a] = 1
+    count = 1
+    for a in resolved:
+        count *= int(x.shape[a])
+    if count == 0:
+        raise Unsupported("reduces over an empty axis")
+    s_in, z_in = ctx.need_quant(x, "input")
+    s_out, z_out = ctx.need_quant(y, "output")
+    m, s = quantize_multiplier(s_in / s_out)
+    m, s = fold_count(m, s, count)
+    params = ctx.params("tf_mean_params_t", dims=dims, reduced=reduced, count=count,
+                        input_zero_point=z_in, output_zero_point=z_out, mult=m, shift=s)
+    ctx.call("tf_mean_s8", params, ctx.ptr(x, const=True), ctx.ptr(y))

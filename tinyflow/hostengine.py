@@ -1,0 +1,158 @@
+"""Run generated model C on the host: compile once (cached by content), call via ctypes.
+
+    eng = HostEngine("person_det.tflite")
+    y, = eng.invoke(x)             # one input array per model input
+    acts = eng.intermediates(x)    # every layer's output tensor, for per-layer debugging
+
+The shared library is the same generated C and the same kernels the firmware builds,
+compiled with the host gcc. It is cached under build/host/<key>/ where the key hashes the
+model and every source that shapes the generated code (codegen, planner, template,
+kernels, compiler flags), so a second call costs a dlopen.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from tinyflow.errors import TinyflowError
+from tinyflow.ir import Model, load_model, parse_model
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE_DIR = ROOT / "build" / "host"
+CFLAGS = ["-std=c99", "-O2", "-fPIC", "-shared", "-Wall", "-Wextra", "-Werror",
+          "-DTF_ARENA_SECTION=", "-DTF_PROFILE=1"]
+_NP_DTYPES = {"int8": np.int8, "int16": np.int16, "int32": np.int32, "uint8": np.uint8,
+              "float32": np.float32, "int64": np.int64, "bool": np.bool_}
+
+
+def _as_model(model: Model | str | Path | bytes) -> Model:
+    if isinstance(model, Model):
+        return model
+    if isinstance(model, (bytes, bytearray)):
+        return parse_model(bytes(model))
+    return load_model(model)
+
+
+def _source_fingerprint() -> str:
+    h = hashlib.sha256()
+    files = sorted((ROOT / "tinyflow" / "codegen").rglob("*.py"))
+    files += [ROOT / "tinyflow" / "plan.py", ROOT / "templates" / "model.c.j2",
+              ROOT / "firmware" / "include" / "tinyflow_model.h"]
+    files += sorted((ROOT / "firmware" / "kernels").rglob("*.[ch]"))
+    for f in files:
+        if f.exists():
+            h.update(f.relative_to(ROOT).as_posix().encode())
+            h.update(f.read_bytes())
+    h.update(" ".join(CFLAGS).encode())
+    return h.hexdigest()
+
+
+def build_host_library(model: Model, cache_dir: Path | None = None,
+                       compiler: str | None = None) -> Path:
+    """Generate and compile `model` into a shared library; return its (cached) path."""
+    from tinyflow.codegen import KERNEL_DIR, generate
+
+    cc = compiler or os.environ.get("CC", "gcc")
+    key = hashlib.sha256((model.sha256 + _source_fingerprint() + cc).encode()).hexdigest()[:20]
+    out = (cache_dir or CACHE_DIR) / key
+    lib = out / "libmodel.so"
+    if lib.exists():
+        return lib
+    if shutil.which(cc) is None:
+        raise TinyflowError(f"C compiler '{cc}' not found", hint="install gcc or set $CC")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=out.parent))
+    try:
+        gm = generate(model, tmp, name="host")
+        cmd = [cc, *CFLAGS, *(f"-I{d}" for d in gm.include_dirs),
+               *map(str, gm.sources), str(KERNEL_DIR / "host" / "tf_host_shim.c"),
+               "-o", str(tmp / "libmodel.so")]
+        r = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if r.returncode != 0:
+            raise TinyflowError(f"host compile of the generated model failed:\n{r.stderr[-4000:]}",
+                                hint="this is a tinyflow bug; rerun with --debug")
+        try:
+            tmp.rename(out)          # atomic publish; a parallel builder may have won
+        except OSError:
+            pass
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return lib
+
+
+class HostEngine:
+    """The tinyflow engine compiled for this machine, behind the same calls as the oracle."""
+
+    def __init__(self, model: Model | str | Path | bytes, cache_dir: Path | None = None):
+        from tinyflow.plan import plan_memory
+
+        self.model = _as_model(model)
+        self.lib_path = build_host_library(self.model, cache_dir)
+        self.lib = ctypes.CDLL(str(self.lib_path))
+        self.lib.tf_model_input.restype = ctypes.c_void_p
+        self.lib.tf_model_input.argtypes = [ctypes.c_int]
+        self.lib.tf_model_output.restype = ctypes.c_void_p
+        self.lib.tf_model_output.argtypes = [ctypes.c_int]
+        self.lib.tf_model_invoke.restype = ctypes.c_int
+        self._cb_type = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
+        self.plan = plan_memory(self.model)
+        self.arena_address = ctypes.addressof(ctypes.c_uint8.in_dll(self.lib, "tf_arena"))
+
+    @property
+    def arena_bytes(self) -> int:
+        return self.plan.arena_size
+
+    def _set_inputs(self, inputs: np.ndarray | Sequence[np.ndarray]) -> None:
+        if isinstance(inputs, np.ndarray):
+            inputs = [inputs]
+        if len(inputs) != len(self.model.inputs):
+            raise TinyflowError(f"the model has {len(self.model.inputs)} inputs, got {len(inputs)}")
+        for i, (x, ti) in enumerate(zip(inputs, self.model.inputs)):
+            t = self.model.tensors[ti]
+            x = np.ascontiguousarray(x)
+            if x.dtype != _NP_DTYPES[t.dtype] or x.size != t.size:
+                raise TinyflowError(f"input {i} ('{t.name}'): got {x.dtype} {list(x.shape)}, the "
+                                    f"model wants {t.dtype} {list(t.shape)}")
+            ctypes.memmove(self.lib.tf_model_input(i), x.ctypes.data, t.nbytes)
+
+    def _read(self, address: int, t) -> np.ndarray:
+        raw = ctypes.string_at(address, t.nbytes)
+        return np.frombuffer(raw, dtype=_NP_DTYPES[t.dtype]).reshape(t.shape).copy()
+
+    def invoke(self, inputs: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Run one inference; returns one array per model output."""
+        self._set_inputs(inputs)
+        if self.lib.tf_model_invoke() != 0:
+            raise TinyflowError("tf_model_invoke failed")
+        return [self._read(self.lib.tf_model_output(i), self.model.tensors[t])
+                for i, t in enumerate(self.model.outputs)]
+
+    def intermediates(self, inputs: np.ndarray | Sequence[np.ndarray]) -> dict[int, np.ndarray]:
+        """Run once and capture every operator's outputs: tensor index -> array."""
+        captured: dict[int, np.ndarray] = {}
+        ops = self.model.operators
+
+        def on_layer(layer: int) -> None:
+            if layer == 0:
+                return
+            for ti in ops[layer - 1].outputs:
+                t = self.model.tensors[ti]
+                captured[ti] = self._read(self.arena_address + self.plan.offsets[ti], t)
+
+        cb = self._cb_type(on_layer)
+        self.lib.tf_host_set_layer_callback(cb)
+        try:
+            self.invoke(inputs)
+        finally:
+            self.lib.tf_host_set_layer_callback(self._cb_type())
+        return captured
