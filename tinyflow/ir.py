@@ -176,14 +176,15 @@ def parse_model(data: bytes, name: str = "model", source: str | None = None) -> 
     where = source or name
     if len(data) < 8 or data[4:8] != b"TFL3":
         raise TinyflowError(f"{where}: not a TFLite flatbuffer (missing the 'TFL3' identifier; "
-                            f"{len(data)} bytes)", hint="is the file truncated or of another format?")
+                            f"{len(data)} bytes)",
+                            hint="is the file truncated or of another format?")
     schema = _schema()
     try:
         raw = schema.Model.GetRootAsModel(bytearray(data), 0)
         m = schema.ModelT.InitFromObj(raw)
         sg = m.subgraphs[0] if m.subgraphs else None
     except Exception as e:  # flatbuffers raises assorted errors on corrupt offsets
-        raise TinyflowError(f"{where}: corrupt or truncated .tflite ({type(e).__name__}: {e})") from e
+        raise TinyflowError(_corrupt(where, e)) from e
     if sg is None:
         raise TinyflowError(f"{where}: the model has no subgraph")
     if m.subgraphs and len(m.subgraphs) > 1:
@@ -196,13 +197,17 @@ def parse_model(data: bytes, name: str = "model", source: str | None = None) -> 
     except TinyflowError:
         raise
     except Exception as e:
-        raise TinyflowError(f"{where}: corrupt or truncated .tflite ({type(e).__name__}: {e})") from e
+        raise TinyflowError(_corrupt(where, e)) from e
     model = Model(name=name, tensors=tensors, operators=ops,
                   inputs=[int(i) for i in sg.inputs], outputs=[int(i) for i in sg.outputs],
                   sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),
                   description=_text(m.description))
     _validate(model, where)
     return model
+
+
+def _corrupt(where: str, e: Exception) -> str:
+    return f"{where}: corrupt or truncated .tflite ({type(e).__name__}: {e})"
 
 
 def _text(s: Any) -> str:

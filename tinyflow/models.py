@@ -26,7 +26,8 @@ def tflite_path(spec: str | Path) -> Path:
         if found is not None:
             return Path(found)
         raise TinyflowError(f"zoo model {spec!r} has no quantized run yet",
-                            hint=f"tinyflow train --model {spec} && tinyflow quantize --model {spec}")
+                            hint=f"tinyflow train --model {spec} && "
+                                 f"tinyflow quantize --model {spec}")
     raise TinyflowError(f"{spec!r} is neither a .tflite file nor a known zoo model",
                         hint="see `tinyflow models`, or pass a path to an int8 .tflite")
 

@@ -56,7 +56,9 @@ class TflmOracle:
         from tflite_micro.python.tflite_micro import runtime
 
         self._runtime = runtime
-        self.model_bytes = Path(model).read_bytes() if isinstance(model, (str, Path)) else bytes(model)
+        if isinstance(model, (str, Path)):
+            model = Path(model).read_bytes()
+        self.model_bytes = bytes(model)
         from tinyflow.ir import parse_model
 
         ir = parse_model(self.model_bytes)  # validates first: TFLM aborts on some bad input

@@ -101,8 +101,10 @@ def print_budget(b, show_plan: bool = False) -> None:
     if show_plan:
         print("\nmemory plan (offset, bytes, live steps, tensors):")
         for buf in b.plan.buffers:
-            names = [b.model.tensors[t].name for t in buf.tensors] or [f"scratch of op {buf.scratch_for}"]
-            print(f"  {buf.offset:>8}  {buf.size:>8}  [{buf.first:>3}..{buf.last:>3}]  {', '.join(names)}")
+            names = ([b.model.tensors[t].name for t in buf.tensors]
+                     or [f"scratch of op {buf.scratch_for}"])
+            print(f"  {buf.offset:>8}  {buf.size:>8}  [{buf.first:>3}..{buf.last:>3}]  "
+                  f"{', '.join(names)}")
     print(f"\n{'PASS' if b.ok else 'FAIL'}: {b.model.name} "
           f"{'fits' if b.ok else 'does not fit'} on {bd.name}")
     for s in b.suggestions:
