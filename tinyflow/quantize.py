@@ -1,0 +1,271 @@
+"""Full-integer post-training quantization, checked in tflite-micro.
+
+`quantize(model, rep_data, out_path, eval_data=..., task=...)` converts a Keras model to
+a full-int8 `.tflite` (int8 input and output, per-channel weights), calibrated on a
+representative sample of the training inputs, then loads it into the tflite-micro
+interpreter and invokes it once: a model that converts can still fail at invoke (LOG and
+SQRT convert to int8 but TFLM has only float kernels for them). With `eval_data` it also
+reports float vs int8 quality on that held-out split, the int8 side computed by
+tflite-micro itself (the golden reference for the device).
+
+Always converts a copy rebuilt with a fixed batch of 1: with a dynamic batch, Keras 3
+Dense-on-3D layers make the converter emit REDUCE_PROD, which TFLM lacks.
+
+`quantize_run(run_dir)` does all of that for a `tinyflow train` run directory and writes
+`model_int8.tflite` and `quant.json` there. `quantize_untrained(spec, out)` writes a small
+untrained int8 model of a zoo entry, for engine tests.
+
+QAT: not implemented here. tensorflow-model-optimization needs tf_keras under
+TF_USE_LEGACY_KERAS=1, in its own process (see docs/models.md); `qat=True` raises a
+TinyflowError explaining this.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinyflow.errors import TinyflowError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+@dataclass
+class QuantResult:
+    path: Path
+    size_bytes: int
+    ops: dict[str, int]
+    arena_bytes: int                       # TFLM's own allocation on this 64-bit host
+    input_quant: tuple[float, int]         # (scale, zero_point)
+    output_quant: tuple[float, int]
+    convert_seconds: float
+    n_rep: int
+    float_metrics: dict[str, Any] | None = None
+    int8_metrics: dict[str, Any] | None = None
+    n_eval: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["path"] = str(self.path)
+        return d
+
+
+def fixed_batch(model):
+    """A copy of a functional/sequential Keras model with batch size 1, same weights."""
+    import keras
+
+    cfg = model.get_config()
+    changed = False
+    for layer in cfg.get("layers", []):
+        if layer.get("class_name") == "InputLayer":
+            c = layer["config"]
+            key = "batch_shape" if "batch_shape" in c else "batch_input_shape"
+            if key in c:
+                c[key] = [1, *list(c[key])[1:]]
+                changed = True
+    if not changed:
+        raise TinyflowError(f"cannot fix the batch size of model {model.name!r}",
+                            hint="build it with keras.Input(shape, batch_size=1)")
+    clone = type(model).from_config(cfg) if isinstance(model, keras.Sequential) \
+        else keras.Model.from_config(cfg)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def convert_int8(model, rep_data: np.ndarray, n_rep: int = 100) -> bytes:
+    """Keras model → full-int8 TFLite bytes (int8 I/O), calibrated on `rep_data[:n_rep]`."""
+    import tensorflow as tf
+
+    if model.inputs[0].shape[0] != 1:
+        model = fixed_batch(model)
+    rep = np.asarray(rep_data[:n_rep], np.float32)
+    if len(rep) == 0:
+        raise TinyflowError("the representative dataset is empty")
+
+    def gen():
+        for i in range(len(rep)):
+            yield [rep[i:i + 1]]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = gen
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    with contextlib.redirect_stdout(io.StringIO()):  # the exporter prints its signatures
+        try:
+            return bytes(conv.convert())
+        except Exception as e:  # the converter's errors are long; keep the first line
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise TinyflowError(f"int8 conversion failed: {msg}",
+                                hint="every op must have an int8 TFLite kernel") from None
+
+
+def op_counts(model_bytes: bytes) -> dict[str, int]:
+    from tinyflow.ir import parse_model
+
+    return dict(Counter(op.opcode for op in parse_model(model_bytes).operators))
+
+
+MIN_ACTIVATION_SCALE = 1e-7  # the aborting untrained MobileNetV2 had 8e-9; real models ~1e-3
+
+
+def check_scales(model_bytes: bytes) -> None:
+    """Refuse degenerate activation scales before TFLM sees them: it aborts the whole
+    process (SIGABRT, no exception) on multipliers it cannot represent."""
+    from tinyflow.ir import parse_model
+
+    m = parse_model(model_bytes)
+    bad = [t for t in m.activations
+           if t.quant is not None and len(t.quant.scale) and float(t.quant.scale.min()) < MIN_ACTIVATION_SCALE]
+    if bad:
+        t = bad[0]
+        raise TinyflowError(
+            f"degenerate int8 model: {len(bad)} activation tensor(s) have a scale below "
+            f"{MIN_ACTIVATION_SCALE:g} (e.g. {t.name!r}: {float(t.quant.scale.min()):.2e}); "
+            "activations collapse to ~0",
+            hint="an untrained model, or BatchNorm statistics never updated: train first")
+
+
+def _io_quant(details: dict) -> tuple[float, int]:
+    q = details["quantization_parameters"]
+    return float(q["scales"][0]), int(q["zero_points"][0])
+
+
+class Int8Runner:
+    """Float in, float out through the int8 model in tflite-micro (quantize/dequantize)."""
+
+    def __init__(self, model_bytes: bytes):
+        from tinyflow.oracle import TflmOracle
+
+        self.oracle = TflmOracle(model_bytes)
+        self.in_q = _io_quant(self.oracle.input_details(0))
+        self.out_q = _io_quant(self.oracle.output_details(0))
+
+    def quantize_input(self, x: np.ndarray) -> np.ndarray:
+        s, z = self.in_q
+        return np.clip(np.round(x / s) + z, -128, 127).astype(np.int8)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """x: (n, ...) float → (n, outputs) float."""
+        s, z = self.out_q
+        outs = []
+        for i in range(len(x)):
+            q = self.oracle.invoke(self.quantize_input(x[i:i + 1]))[0]
+            outs.append((q.astype(np.float32).reshape(-1) - z) * s)
+        return np.stack(outs)
+
+
+def evaluate(task: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
+    """Task metrics: accuracy/F1 for person detection (argmax), CCC/MAE for emotion."""
+    from tinyflow import metrics
+
+    if task == "person_detection":
+        pred = np.argmax(y_pred, axis=1) if y_pred.ndim == 2 and y_pred.shape[1] > 1 \
+            else (y_pred.reshape(-1) >= 0.5).astype(int)
+        return metrics.classification_report(y_true, pred)
+    if task == "speech_emotion":
+        return metrics.regression_report(y_true, y_pred)
+    raise TinyflowError(f"unknown task {task!r}")
+
+
+def _load_keras(path: Path):
+    import keras
+
+    import tinyflow.train  # noqa: F401  (registers the CCC loss for deserialisation)
+
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as e:
+        raise TinyflowError(f"could not load Keras model {path}: {e}") from None
+
+
+def quantize(model: Any, rep_data: np.ndarray, out_path: str | Path,
+             eval_data: tuple[np.ndarray, np.ndarray] | None = None, task: str | None = None,
+             n_rep: int = 100, qat: bool = False) -> QuantResult:
+    """Convert, write, invoke once in tflite-micro, and optionally compare float vs int8.
+
+    `model`: a Keras model or a `.keras` path. `eval_data`: (x, y) held-out floats;
+    needs `task` ("person_detection" or "speech_emotion").
+    """
+    if qat:
+        raise TinyflowError("QAT is not available in this version",
+                            hint="it needs tf_keras + tensorflow-model-optimization under "
+                                 "TF_USE_LEGACY_KERAS=1 in a separate process; use PTQ")
+    if isinstance(model, (str, Path)):
+        model = _load_keras(Path(model))
+    t0 = time.monotonic()
+    data = convert_int8(model, rep_data, n_rep)
+    seconds = time.monotonic() - t0
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    check_scales(data)
+    runner = Int8Runner(data)  # loads it in TFLM
+    runner(np.asarray(rep_data[:1], np.float32))  # and invokes once: the real test
+    res = QuantResult(out, len(data), op_counts(data), runner.oracle.arena_bytes,
+                      runner.in_q, runner.out_q, round(seconds, 2), min(n_rep, len(rep_data)))
+    if eval_data is not None:
+        if task is None:
+            raise TinyflowError("evaluation needs the task")
+        x, y = eval_data
+        y_float = model.predict(x, batch_size=64, verbose=0)
+        y_int8 = runner(x)
+        res.float_metrics = evaluate(task, y, y_float)
+        res.int8_metrics = evaluate(task, y, y_int8)
+        res.n_eval = int(len(x))
+    return res
+
+
+def quantize_run(run_dir: str | Path, out_path: str | Path | None = None, n_rep: int = 100,
+                 eval_split: str = "test", max_eval: int | None = None) -> QuantResult:
+    """Quantize a `tinyflow train` run: rep data from its train split, eval on `eval_split`."""
+    from tinyflow import train as T
+
+    run_dir = Path(run_dir)
+    cfg_path = run_dir / "config.json"
+    if not cfg_path.is_file():
+        raise TinyflowError(f"{run_dir} is not a training run (no config.json)",
+                            hint="train first: tinyflow train --model NAME --data DIR")
+    cfg = json.loads(cfg_path.read_text())
+    spec = T.spec_of_run(cfg)
+    dataset = cfg["dataset"]["path"]
+    x_rep, _ = T.load_split(spec, dataset, "train", limit=n_rep, seed=cfg["training"]["seed"])
+    try:
+        x_ev, y_ev = T.load_split(spec, dataset, eval_split, limit=max_eval)
+    except TinyflowError:
+        x_ev, y_ev = T.load_split(spec, dataset, "validation", limit=max_eval)
+        eval_split = "validation"
+    out = Path(out_path) if out_path else run_dir / "model_int8.tflite"
+    res = quantize(run_dir / "model.keras", x_rep, out, (x_ev, y_ev), spec.task, n_rep=n_rep)
+    res.extra = {"eval_split": eval_split, "model": spec.to_dict()}
+    (run_dir / "quant.json").write_text(json.dumps(res.to_dict(), indent=2))
+    return res
+
+
+def quantize_untrained(spec: Any, out_path: str | Path, seed: int = 0, n_rep: int = 16
+                       ) -> QuantResult:
+    """An untrained zoo model (seeded weights), calibrated on a few synthetic inputs."""
+    import keras
+
+    from tinyflow.train import synthetic_inputs
+
+    keras.utils.set_random_seed(seed)
+    model = spec.build()
+    rep = synthetic_inputs(spec, n_rep, seed)
+    # Fresh BN statistics (mean 0, var 1) make activations shrink ~10x per block, down to
+    # scales near 1e-8 where TFLM aborts the process. A few training-mode passes move the
+    # moving statistics (momentum 0.9) to the real ones, as a trained model would have.
+    for _ in range(30):
+        model(rep, training=True)
+    return quantize(model, rep, out_path, n_rep=n_rep)
