@@ -1,0 +1,81 @@
+"""Data movement (RESHAPE, PAD, CONCATENATION, STRIDED_SLICE, TRANSPOSE) and the model-edge
+conversions QUANTIZE / DEQUANTIZE: bit-exact vs tflite-micro."""
+
+from __future__ import annotations
+
+import pytest
+from helpers_tflite import assert_bit_exact
+from kernel_cases import build
+
+pytestmark = pytest.mark.xdist_group("tf")
+
+
+def _dense_to(shape):
+    """A Dense + Reshape in front, so the op under test sees a computed int8 tensor."""
+    import keras
+    import numpy as np
+
+    def pre(x):
+        return keras.layers.Reshape(shape)(keras.layers.Dense(int(np.prod(shape)))(x))
+
+    return pre
+
+
+def make_shape_case(s: dict):
+    import keras
+
+    kind, shape = s["kind"], tuple(s["shape"])
+    pre = _dense_to(shape)
+
+    def fn(x):
+        y = pre(x)
+        if kind == "pad":
+            return keras.layers.ZeroPadding2D(tuple(map(tuple, s["pad"])))(y)
+        if kind == "transpose":
+            return keras.layers.Permute(tuple(s["perm"]))(y)
+        if kind == "reshape":
+            return keras.layers.Dense(3)(keras.layers.Reshape(tuple(s["to"]))(y))
+        if kind == "slice":
+            sl = tuple(slice(*a) for a in s["slices"])
+            return y[(slice(None), *sl)]
+        if kind == "concat":
+            z = keras.layers.Dense(shape[-1])(y)
+            return keras.layers.Concatenate(axis=s["axis"])([y, z, y])
+        raise AssertionError(kind)
+
+    return (5,), fn, (-1.0, 1.0)
+
+
+SPECS = {
+    "pad": [{"kind": "pad", "shape": [4, 5, 3], "pad": [[1, 2], [0, 3]]},
+            {"kind": "pad", "shape": [2, 2, 1], "pad": [[3, 0], [1, 1]]}],
+    "transpose": [{"kind": "transpose", "shape": [3, 4, 5], "perm": [2, 1, 3]},
+                  {"kind": "transpose", "shape": [2, 3, 4], "perm": [3, 1, 2]},
+                  {"kind": "transpose", "shape": [6, 7], "perm": [2, 1]}],
+    "reshape": [{"kind": "reshape", "shape": [4, 6], "to": [3, 8]},
+                {"kind": "reshape", "shape": [2, 3, 4], "to": [24]}],
+    "slice": [{"kind": "slice", "shape": [8, 6, 3], "slices": [[1, 7, 2], [None, None, 3]]},
+              {"kind": "slice", "shape": [10, 4], "slices": [[-4, None], [1, 3]]},
+              {"kind": "slice", "shape": [9, 5, 2], "slices": [[None, None, -2]]}],
+    "concat": [{"kind": "concat", "shape": [3, 4, 2], "axis": -1},
+               {"kind": "concat", "shape": [3, 4, 2], "axis": 1},
+               {"kind": "concat", "shape": [5, 3], "axis": 1}],
+}
+OPS = {"pad": {"PAD"}, "transpose": {"TRANSPOSE"}, "reshape": {"RESHAPE"},
+       "slice": {"STRIDED_SLICE"}, "concat": {"CONCATENATION"}}
+
+
+@pytest.mark.parametrize("kind", list(SPECS))
+def test_data_movement_bit_exact(kind):
+    assert_bit_exact(build("shape", SPECS[kind], make_shape_case), OPS[kind])
+
+
+def test_float_io_quantize_dequantize_bit_exact():
+    """A model with float input and output: QUANTIZE in front, DEQUANTIZE at the end."""
+    import keras
+
+    def make(s):
+        return (s["n"],), keras.layers.Dense(s["u"], activation="tanh"), (-2.0, 2.0)
+
+    data = build("floatio", [{"n": 7, "u": 5}, {"n": 3, "u": 12}], make, float_io=True)
+    assert_bit_exact(data, {"QUANTIZE", "DEQUANTIZE"})
