@@ -3,7 +3,8 @@ import os
 import pytest
 
 # Keep TensorFlow quiet and single-threaded-ish: CI has 2 cores and xdist uses both.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # as the CLI: reproducible float sums
 os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 

@@ -66,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 1
     debug = args.debug or bool(os.environ.get("TINYFLOW_DEBUG"))
+    if not debug:  # TensorFlow's C++ start-up chatter is noise on a CLI
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # oneDNN's custom ops reorder float sums from run to run; tinyflow promises
+    # reproducible training from a seed, so they are off unless the user turns them on.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     try:
         return int(args._run(args) or 0)
     except TinyflowError as e:
