@@ -17,19 +17,21 @@ def tflite_path(spec: str | Path) -> Path:
     if p.suffix.lower() in (".keras", ".h5"):
         raise TinyflowError(f"{p} is a float Keras model",
                             hint=f"quantize it first: tinyflow quantize --model {p}")
+    from tinyflow import zoo
+    from tinyflow.train import default_run_dir
+
     try:
-        from tinyflow import zoo
-    except ImportError:
-        zoo = None
-    if zoo is not None and hasattr(zoo, "find_quantized"):
-        found = zoo.find_quantized(str(spec))
-        if found is not None:
-            return Path(found)
-        raise TinyflowError(f"zoo model {spec!r} has no quantized run yet",
-                            hint=f"tinyflow train --model {spec} && "
-                                 f"tinyflow quantize --model {spec}")
-    raise TinyflowError(f"{spec!r} is neither a .tflite file nor a known zoo model",
-                        hint="see `tinyflow models`, or pass a path to an int8 .tflite")
+        spec_ = zoo.resolve(str(spec))
+    except TinyflowError as e:
+        raise TinyflowError(f"{spec!r} is neither a .tflite file nor a zoo model ({e.message})",
+                            hint="see `tinyflow models`, or pass a path to an int8 .tflite"
+                            ) from None
+    found = default_run_dir(spec_) / "model_int8.tflite"
+    if found.is_file():
+        return found
+    raise TinyflowError(f"zoo model {spec!r} has no quantized run yet ({found} is missing)",
+                        hint=f"tinyflow build --model {spec} trains and quantizes it, or run "
+                             f"tinyflow train / tinyflow quantize yourself")
 
 
 def resolve_tflite(spec: str | Path) -> Model:
