@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -156,3 +157,75 @@ class HostEngine:
         finally:
             self.lib.tf_host_set_layer_callback(self._cb_type())
         return captured
+
+
+# -- per-layer comparison with tflite-micro ------------------------------------------------
+
+@dataclass
+class LayerDiff:
+    """One operator's output, ours vs tflite-micro's, on the same input."""
+
+    index: int
+    op: str
+    tensor: str
+    shape: tuple[int, ...]
+    differing: int          # elements that differ
+    total: int
+    max_abs: int
+
+    @property
+    def exact(self) -> bool:
+        return self.differing == 0
+
+    def to_dict(self) -> dict:
+        return {"index": self.index, "op": self.op, "tensor": self.tensor,
+                "shape": list(self.shape), "differing": self.differing, "total": self.total,
+                "max_abs_diff": self.max_abs}
+
+
+def tflm_intermediates(model: Model, data: bytes, inputs: Sequence[np.ndarray],
+                       arena_size: int | None = None) -> dict[int, np.ndarray]:
+    """Every operator output tensor as tflite-micro computes it (kPreserveAllTensors)."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    from tinyflow.oracle import capture_stderr_fd
+
+    size = arena_size or max(len(data) * 4, 1 << 20) + 4 * sum(
+        t.nbytes for t in model.tensors if not t.is_const)
+    with capture_stderr_fd():
+        it = runtime.Interpreter.from_bytes(
+            data, arena_size=size,
+            intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
+        for i, x in enumerate(inputs):
+            t = model.tensors[model.inputs[i]]
+            it.set_input(np.asarray(x).reshape(t.shape), i)
+        it.invoke()
+    out = {}
+    for op in model.operators:
+        for ti in op.outputs:
+            t = model.tensors[ti]
+            raw = np.asarray(it.GetTensor(ti, 0)["tensor_data"])
+            out[ti] = raw.reshape(-1).view(_NP_DTYPES[t.dtype])[:t.size].reshape(t.shape)
+    return out
+
+
+def compare_layers(model: Model, data: bytes, inputs: np.ndarray | Sequence[np.ndarray],
+                   engine: HostEngine | None = None) -> list[LayerDiff]:
+    """Run one input through both engines and diff every operator's output, in order."""
+    if isinstance(inputs, np.ndarray):
+        inputs = [inputs]
+    engine = engine or HostEngine(model)
+    ours = engine.intermediates(inputs)
+    ref = tflm_intermediates(model, data, inputs)
+    diffs = []
+    for op in model.operators:
+        for ti in op.outputs:
+            t = model.tensors[ti]
+            a, b = ours[ti], ref[ti]
+            if a.dtype.kind == "f":
+                d = np.abs(a.astype(np.float64) - b.astype(np.float64))
+            else:
+                d = np.abs(a.astype(np.int64) - b.astype(np.int64))
+            diffs.append(LayerDiff(op.index, op.opcode, t.name, t.shape, int((d != 0).sum()),
+                                   int(t.size), int(d.max()) if d.size else 0))
+    return diffs
