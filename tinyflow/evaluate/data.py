@@ -158,7 +158,12 @@ def _open_ser(path: Path, model: Model, split: str,
     man = SerManifest(path)
     sp = man.split(split)
     shape = tuple(model.tensors[model.inputs[0]].shape)
-    params = LogMelParams.from_dict(features) if features else LogMelParams()
+    if features:
+        params = LogMelParams.from_dict(features)
+    else:
+        # The zoo varies only the clip length; recover it from the model's frame count.
+        d = LogMelParams()
+        params = LogMelParams(seconds=((shape[1] - 1) * d.hop_length + d.n_fft) / d.sample_rate)
     if shape[1:3] != params.shape:
         raise TinyflowError(f"the model takes {list(shape)} but the log-mel front end gives "
                             f"{list(params.shape)} frames x mels",
