@@ -110,8 +110,6 @@ def test_mean_bit_exact():
 
 def test_global_average_pooling_bit_exact():
     """Keras GlobalAveragePooling2D as MobileNet heads use it."""
-    import keras  # noqa: F401
-
     def make(s):
         import keras
 

@@ -1,0 +1,160 @@
+"""Code generation: unsupported ops fail cleanly, generated C builds warning-free for the
+host and for Cortex-M0+/M4/M7/M55, figures are reported, and the host build is cached."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers_tflite import cached_tflite
+
+from tinyflow.errors import TinyflowError
+
+pytestmark = pytest.mark.xdist_group("tf")
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture(scope="module")
+def small_cnn_bytes() -> bytes:
+    def build() -> bytes:
+        from foundation_models import small_cnn
+
+        return small_cnn()[1]
+
+    return cached_tflite("foundation small_cnn v1", build)
+
+
+@pytest.fixture(scope="module")
+def upsample_bytes() -> bytes:
+    """A model with ops the engine lacks (Keras 3's UpSampling2D converts to TILE etc.)."""
+    def build() -> bytes:
+        import keras
+        from helpers_tflite import to_int8_tflite
+
+        keras.utils.set_random_seed(0)
+        i = keras.Input((6, 6, 2), batch_size=1, name="image")
+        x = keras.layers.Conv2D(3, 3, padding="same", name="conv")(i)
+        x = keras.layers.UpSampling2D(2, name="upsample")(x)
+        return to_int8_tflite(keras.Model(i, x))
+
+    return cached_tflite("upsample model v1", build)
+
+
+def test_unsupported_op_fails_at_generation(upsample_bytes, tmp_path):
+    from tinyflow.codegen import generate, unsupported
+    from tinyflow.ir import parse_model
+
+    model = parse_model(upsample_bytes, name="ups")
+    problems = unsupported(model)
+    assert problems
+    for msg in problems:
+        assert re.match(r"operator \d+ \([A-Z_0-9]+, inputs '.+' -> outputs '.+'\): [A-Z_0-9]+ "
+                        r"is not supported by the tinyflow engine", msg), msg
+    with pytest.raises(TinyflowError, match=r"unsupported operator\(s\):\n  operator \d+ ") as e:
+        generate(model, tmp_path)
+    assert "supported ops:" in str(e.value) or "hint" in str(e.value)
+    assert not list(tmp_path.glob("*.c")), "nothing is written for an unsupported model"
+
+
+def test_unsupported_parameter_names_op_and_fix(small_cnn_bytes, tmp_path):
+    from tinyflow.codegen import generate, unsupported
+    from tinyflow.ir import parse_model
+
+    model = parse_model(small_cnn_bytes, name="cnn")
+    conv = next(op for op in model.operators if op.opcode == "CONV_2D")
+    conv.options["fused_activation_function"] = "TANH"
+    msgs = unsupported(model)
+    assert msgs == [m for m in msgs if f"operator {conv.index} (CONV_2D" in m]
+    assert "fused activation TANH" in msgs[0] and "use RELU or RELU6" in msgs[0]
+    with pytest.raises(TinyflowError, match="fused activation TANH"):
+        generate(model, tmp_path)
+
+
+def test_generate_reports_arena_and_constants(small_cnn_bytes, tmp_path):
+    from tinyflow.codegen import generate
+    from tinyflow.ir import parse_model
+    from tinyflow.plan import plan_memory
+
+    model = parse_model(small_cnn_bytes, name="cnn")
+    gm = generate(model, tmp_path, name="cnn")
+    assert gm.c_file == tmp_path / "model_cnn.c"
+    assert gm.arena_bytes == plan_memory(model).arena_size
+    assert [x.op for x in gm.layers] == [op.opcode for op in model.operators]
+    weights = sum(t.nbytes for t in model.tensors if t.is_const)
+    assert weights <= gm.const_bytes < len(small_cnn_bytes)
+    text = gm.c_file.read_text()
+    assert "int tf_model_invoke(void)" in text and "section(\".tf_arena\")" in text
+    assert f"uint8_t tf_arena[{gm.arena_bytes}]" in text
+
+
+def _compile(cc: list[str], src_dir: Path, gm, tmp: Path) -> None:
+    for src in gm.sources:
+        r = subprocess.run([*cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
+                            *(f"-I{d}" for d in gm.include_dirs), "-c", str(src),
+                            "-o", str(tmp / (src.stem + ".o"))],
+                           capture_output=True, text=True, check=False)
+        assert r.returncode == 0, f"{' '.join(cc)} {src.name}:\n{r.stderr}"
+
+
+def test_generated_c_compiles_cleanly_on_host(small_cnn_bytes, tmp_path):
+    from tinyflow.codegen import generate
+    from tinyflow.ir import parse_model
+
+    gm = generate(parse_model(small_cnn_bytes, name="cnn"), tmp_path / "gen", name="cnn")
+    _compile(["gcc", "-Wpedantic"], tmp_path, gm, tmp_path)
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="no arm-none-eabi-gcc")
+@pytest.mark.parametrize("cpu", ["cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m55"])
+def test_generated_c_compiles_cleanly_for_cortex_m(small_cnn_bytes, tmp_path, cpu):
+    from tinyflow.codegen import generate
+    from tinyflow.ir import parse_model
+
+    gm = generate(parse_model(small_cnn_bytes, name="cnn"), tmp_path / "gen", name="cnn")
+    _compile(["arm-none-eabi-gcc", "-mthumb", f"-mcpu={cpu}"], tmp_path, gm, tmp_path)
+
+
+def test_host_library_is_cached(small_cnn_bytes, tmp_path):
+    import numpy as np
+
+    from tinyflow.hostengine import HostEngine
+    from tinyflow.ir import parse_model
+
+    model = parse_model(small_cnn_bytes, name="cnn")
+    e1 = HostEngine(model, cache_dir=tmp_path)
+    t0 = time.perf_counter()
+    e2 = HostEngine(model, cache_dir=tmp_path)
+    assert time.perf_counter() - t0 < 0.5
+    assert e1.lib_path == e2.lib_path
+    x = np.zeros(model.tensors[model.inputs[0]].shape, np.int8)
+    assert np.array_equal(e1.invoke(x)[0], e2.invoke(x)[0])
+
+
+def test_compare_layers_finds_the_first_differing_layer(small_cnn_bytes, monkeypatch):
+    import numpy as np
+
+    from tinyflow.hostengine import HostEngine, compare_layers
+    from tinyflow.ir import parse_model
+
+    model = parse_model(small_cnn_bytes, name="cnn")
+    x = np.random.default_rng(0).integers(-128, 128, model.tensors[model.inputs[0]].shape,
+                                          dtype=np.int8)
+    assert all(d.exact for d in compare_layers(model, small_cnn_bytes, x))
+    target = model.operators[3].outputs[0]
+    real = HostEngine.intermediates
+
+    def broken(self, inputs):
+        out = real(self, inputs)
+        out[target] = out[target].copy()
+        out[target].flat[0] ^= 1
+        return out
+
+    monkeypatch.setattr(HostEngine, "intermediates", broken)
+    diffs = compare_layers(model, small_cnn_bytes, x)
+    first = next(d for d in diffs if not d.exact)
+    assert (first.index, first.differing, first.max_abs) == (3, 1, 1)
