@@ -205,10 +205,15 @@ def throughput(res: Results) -> list[dict[str, Any]]:
                                "bytes_per_sample": in_bytes + out_bytes,
                                "status": end.get("status") if end else "killed"}
         if links:
+            # Workers run in parallel, so their links add up.
             up = sum(x["up_Bps"] for x in links)
-            down = sum(x["down_Bps"] for x in links)
+            downs = [x.get("down_Bps") for x in links]
+            down = sum(downs) if all(downs) else None  # type: ignore[arg-type]
             row.update(raw_up_Bps=up, raw_down_Bps=down,
-                       link_bound_samples_per_s=1.0 / (in_bytes / up + out_bytes / down))
+                       raw_echo_Bps=sum(x.get("echo_Bps") or 0 for x in links),
+                       link_bytes=links[0].get("bytes"),
+                       link_bound_samples_per_s=1.0 / (in_bytes / up
+                                                       + (out_bytes / down if down else 0)))
             if row["samples_per_s"]:
                 row["link_efficiency"] = row["samples_per_s"] / row["link_bound_samples_per_s"]
         rows.append(row)

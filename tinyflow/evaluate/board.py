@@ -1,0 +1,168 @@
+"""The board target: the firmware on a real board or a QEMU virtual board, over the link.
+
+    info, workers, unit = board_workers("qemu-m7", "model.tflite", jobs=2)
+
+For a virtual board, tinyflow builds the firmware for the model (cached by SCons) and each
+worker starts its own QEMU on a pty. For a real board, each `--port` is one worker and the
+board must already run this model's firmware (`tinyflow flash`): the handshake's model
+hash is checked against the .tflite, so a stale firmware is an error, not wrong numbers.
+
+Timing comes from the device: `cycles` of its own timer per inference. On a virtual board
+those are converted to executed instructions (QEMU -icount), and the results say so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinyflow.errors import TinyflowError
+from tinyflow.evaluate.targets import Inference, Target
+
+_NP = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32,
+       "float32": np.float32}
+
+
+class BoardTarget:
+    """One board (or QEMU instance) behind a `tinyflow.link.Link`."""
+
+    role = "device"
+
+    def __init__(self, port: Any, model_sha256: str, name: str, *, baudrate: int = 115200,
+                 icount_shift: int | None = None, session: Any = None, timeout: float = 2.0,
+                 connect_timeout: float = 15.0):
+        from tinyflow.link import Link
+
+        self.name = name
+        self.session = session
+        self.link = Link(port, baudrate=baudrate, timeout=timeout, icount_shift=icount_shift)
+        try:
+            self.hello = self.link.connect(timeout=connect_timeout)
+        except BaseException:
+            self.close()
+            raise
+        if self.hello.model_hash != model_sha256[:16]:
+            self.close()
+            raise TinyflowError(
+                f"{name} runs model {self.hello.model} (hash {self.hello.model_hash}), not the "
+                f"model being evaluated (hash {model_sha256[:16]})",
+                hint="build and flash this model first: tinyflow build / tinyflow flash")
+
+    def info_dict(self) -> dict[str, Any]:
+        d = self.hello.to_dict()
+        return {k: d[k] for k in ("board", "core", "build", "clock_hz", "virtual", "dwt",
+                                  "arena_bytes", "stack_bytes", "n_layers", "model",
+                                  "model_hash", "max_payload")}
+
+    def info(self) -> dict[str, Any]:
+        return {"role": self.role, "name": self.name, **self.info_dict()}
+
+    def run(self, batch: Sequence[Sequence[np.ndarray]]) -> list[Inference]:
+        out = []
+        for inputs in batch:
+            t0 = time.perf_counter()
+            r = self.link.run([np.ascontiguousarray(x).tobytes() for x in inputs])
+            outs = [np.frombuffer(o, _NP.get(t.dtype, np.int8)).reshape(t.shape)
+                    for o, t in zip(r.outputs, self.hello.outputs)]
+            cost = r.instructions if r.instructions is not None else r.cycles
+            out.append(Inference(outs, cycles=cost, stack_bytes=r.stack_used,
+                                 host_us=(time.perf_counter() - t0) * 1e6))
+        return out
+
+    def measure_link(self, payload: int | None = None, rounds: int = 4) -> dict[str, Any]:
+        """Raw throughput of this link, measured now: uploads of input-sized WRITE frames
+        (host → device) and ECHO round trips of the same size (the rest is device → host)."""
+        info = self.hello
+        size = min(payload or info.max_payload - 8, info.inputs[0].bytes, info.max_payload - 8)
+        data = bytes(range(256)) * (size // 256 + 1)
+        data = data[:size]
+        t0 = time.perf_counter()
+        for _ in range(rounds):
+            self.link.write_input(0, data)
+        t_up = (time.perf_counter() - t0) / rounds
+        t0 = time.perf_counter()
+        for _ in range(rounds):
+            if self.link.echo(data) != data:
+                raise TinyflowError(f"{self.name}: the link corrupted an ECHO of {size} bytes")
+        t_echo = (time.perf_counter() - t0) / rounds
+        # The echo's way back is the difference; when it drowns in noise (device → host
+        # is much faster than host → device on QEMU), say so instead of inventing a number.
+        t_down = t_echo - t_up
+        return {"target": self.info_dict(), "bytes": size, "rounds": rounds,
+                "up_Bps": size / t_up,
+                "down_Bps": size / t_down if t_down > 0.1 * t_echo else None,
+                "echo_Bps": 2 * size / t_echo}
+
+    def close(self) -> None:
+        try:
+            self.link.close()
+        finally:
+            if self.session is not None:
+                self.session.stop()
+                self.session = None
+
+
+def firmware_for(board: Any, model_path: Path, out_dir: Path | None = None) -> Path:
+    """Generate the model's C and build the firmware for `board` (SCons skips what is
+    up to date). Returns the ELF."""
+    from tinyflow.build import build_firmware
+    from tinyflow.codegen import generate
+    from tinyflow.ir import load_model
+
+    model = load_model(model_path)
+    name = model_path.stem
+    out = out_dir or Path("build") / board.name / f"{name}-{model.sha256[:8]}"
+    gen = generate(model, out / "model", name=name)
+    return build_firmware(board, [gen.c_file], out / "fw", model_name=name).elf
+
+
+def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[str] | None = None,
+                  jobs: int = 1, boards_dir: list[str] | None = None,
+                  elf: Path | None = None, port_wrapper: Callable[[str], Any] | None = None,
+                  ) -> tuple[dict[str, Any], list[Callable[[], Target]], str]:
+    """(board record for the results header, one target factory per worker, cycle unit).
+
+    `port_wrapper` turns a port path into what the link opens (tests put a fault-injecting
+    proxy there); by default the path itself.
+    """
+    from tinyflow.boards import get_board
+    from tinyflow.ir import load_model
+    from tinyflow.ui import status
+
+    board = get_board(board_name, boards_dir)
+    model_path = Path(model_path)
+    sha = load_model(model_path).sha256
+    wrap = port_wrapper or (lambda p: p)
+    record = {"name": board.name, "core": board.core, "clock_hz": board.clock_hz,
+              "virtual": board.is_virtual, "baud": board.console.baud}
+    if board.is_virtual:
+        from tinyflow.runners import get_runner
+
+        if ports:
+            raise TinyflowError(f"{board.name} is a virtual board: tinyflow starts it itself",
+                                hint="drop --port; use --jobs N for N QEMU instances")
+        if elf is None:
+            status(f"building the firmware for {board.name} ...")
+            elf = firmware_for(board, model_path)
+        record["icount_shift"] = board.qemu.icount_shift
+        record["firmware"] = str(elf)
+        runner = get_runner(board)
+        runner.check()
+
+        def start(k: int) -> Target:
+            session = runner.start(elf)
+            return BoardTarget(wrap(session.port), sha, f"{board.name}#{k}",
+                               baudrate=board.console.baud,
+                               icount_shift=board.qemu.icount_shift, session=session)
+
+        return record, [lambda k=k: start(k) for k in range(max(1, jobs))], "instructions"
+    if not ports:
+        raise TinyflowError(f"evaluating on {board.name} needs --port (the board's serial port)",
+                            hint="flash it first (tinyflow flash), then pass --port /dev/ttyACM0; "
+                                 "repeat --port for several boards")
+    return record, [lambda p=p: BoardTarget(wrap(p), sha, p, baudrate=board.console.baud)
+                    for p in ports], "cycles"
