@@ -1,0 +1,75 @@
+"""The two zoo models and the MLPerf Tiny reference networks, end to end: every output
+byte and every intermediate tensor equal to tflite-micro's."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers_tflite import cached_tflite, compare_with_tflm, random_inputs
+
+pytestmark = pytest.mark.xdist_group("tf")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def zoo_bytes(name: str, **options) -> bytes:
+    def build() -> bytes:
+        from tinyflow import zoo
+
+        with tempfile.TemporaryDirectory() as d:
+            return zoo.quick_tflite(name, Path(d) / "m.tflite", seed=0, **options).read_bytes()
+
+    return cached_tflite(f"zoo {name} {sorted(options.items())} seed0 v1", build)
+
+
+def reference_bytes(name: str) -> bytes:
+    def build() -> bytes:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import reference_models as rm
+
+        model = getattr(rm, name)()
+        rm.calibrate_bn(model)
+        return rm.to_int8(model)
+
+    return cached_tflite(f"reference {name} v1", build)
+
+
+def _layers_exact(data: bytes, n: int, seed: int) -> None:
+    from tinyflow.hostengine import HostEngine, compare_layers
+    from tinyflow.ir import parse_model
+
+    model = parse_model(data)
+    engine = HostEngine(model)
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        diffs = compare_layers(model, data, random_inputs(model, rng), engine)
+        bad = [d for d in diffs if not d.exact]
+        assert not bad, f"first differing layer: {bad[0]}"
+
+
+@pytest.mark.parametrize("name", ["person_det", "ser"])
+def test_zoo_model_bit_exact(name):
+    data = zoo_bytes(name)
+    r = compare_with_tflm(data, n_inputs=16)
+    assert r["differing_bytes"] == 0, r
+    _layers_exact(data, n=2, seed=1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["person_det", "ser"])
+def test_zoo_model_bit_exact_many_inputs(name):
+    r = compare_with_tflm(zoo_bytes(name), n_inputs=200, seed=5)
+    assert r["differing_bytes"] == 0, r
+    _layers_exact(zoo_bytes(name), n=10, seed=6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["mobilenet_v1", "ds_cnn", "resnet8"])
+def test_reference_network_bit_exact(name):
+    data = reference_bytes(name)
+    r = compare_with_tflm(data, n_inputs=20)
+    assert r["differing_bytes"] == 0, r
+    _layers_exact(data, n=2, seed=2)
