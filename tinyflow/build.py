@@ -53,6 +53,7 @@ class BuildResult:
     seconds: float
     rebuilt: bool                       # False when SCons found everything up to date
     sizes: dict[str, Any] = field(default_factory=dict)   # memreport summary
+    warnings: list[str] = field(default_factory=list)     # compiler/linker warnings
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -167,7 +168,7 @@ def build_firmware(board: Board | str, model: Path | Sequence[Path],
     srcs, model_incs = _model_sources(model)
     model_name = model_name or (Path(model).name if isinstance(model, (str, Path))
                                 else srcs[0].stem)
-    out = Path(out_dir) if out_dir else default_out_dir(board, model_name)
+    out = (Path(out_dir) if out_dir else default_out_dir(board, model_name)).resolve()
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
 
@@ -230,7 +231,9 @@ def build_firmware(board: Board | str, model: Path | Sequence[Path],
     result = BuildResult(board=board.name, model=model_name, out_dir=out, elf=elf,
                          bin=out / "firmware.bin", hex=out / "firmware.hex",
                          map=out / "firmware.map", manifest=out / "manifest.json",
-                         seconds=round(seconds, 3), rebuilt=rebuilt)
+                         seconds=round(seconds, 3), rebuilt=rebuilt,
+                         warnings=[ln for ln in (proc.stdout + proc.stderr).splitlines()
+                                   if "warning:" in ln])
     if report:
         from tinyflow.memreport import memory_report
 

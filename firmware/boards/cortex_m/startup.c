@@ -146,7 +146,7 @@ uint32_t tf_stack_size(void)
     return (uint32_t)((uintptr_t)__stack_top - (uintptr_t)__stack_limit);
 }
 
-void tf_reset_c(void)
+__attribute__((used)) void tf_reset_c(void)
 {
     SCB_VTOR = (uint32_t)(uintptr_t)tf_vectors;
     for (uint32_t *s = __data_load, *d = __data_start; d < __data_end;)
