@@ -1,0 +1,54 @@
+"""The two zoo models, generated to C and built into the firmware, on every virtual board:
+outputs over the serial link must equal the host engine's and tflite-micro's, byte for byte,
+and the instruction count must be deterministic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from _fw import VIRTUAL
+from helpers_tflite import random_inputs
+from test_kernels_zoo import zoo_bytes
+
+from tinyflow import codegen
+from tinyflow.build import build_firmware
+from tinyflow.device import open_device
+from tinyflow.ir import parse_model
+
+MODELS = ["person_det", "ser"]
+
+
+@pytest.fixture(scope="module", params=MODELS)
+def zoo_model(request, tmp_path_factory):
+    data = zoo_bytes(request.param)
+    model = parse_model(data, name=request.param)
+    gen = codegen.generate(model, tmp_path_factory.mktemp("gen"), name=request.param,
+                           profile=True)
+    return request.param, data, model, gen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", VIRTUAL)
+def test_zoo_model_on_virtual_board(board, zoo_model, tmp_path):
+    from tinyflow.hostengine import HostEngine
+    from tinyflow.oracle import TflmOracle
+
+    name, data, model, gen = zoo_model
+    res = build_firmware(board, [gen.c_file], tmp_path, model_name=name)
+    assert res.warnings == []
+    engine, oracle = HostEngine(model), TflmOracle(data)
+    rng = np.random.default_rng(11)
+    inputs = [random_inputs(model, rng) for _ in range(3)]
+    with open_device(board, res.elf, expect_hash=model.sha256) as dev:
+        assert dev.info.model == name and dev.info.arena_bytes == gen.arena_bytes
+        assert dev.info.n_layers == len(model.operators)
+        runs = [dev.run(xs, profile=True) for xs in inputs + inputs[:1]]
+    for xs, r in zip(inputs, runs):
+        ours = [np.asarray(o).reshape(-1).view(np.uint8) for o in engine.invoke(xs)]
+        ref = [np.asarray(o).reshape(-1).view(np.uint8) for o in oracle.invoke(xs)]
+        dev_out = [np.frombuffer(o, np.uint8) for o in r.outputs]
+        for d, h, t in zip(dev_out, ours, ref):
+            assert np.array_equal(d, h) and np.array_equal(d, t)
+        assert r.instructions > 100_000 and 0 < r.stack_used < r.stack_size
+        assert len(r.layer_cycles) == len(model.operators)
+    assert runs[0].cycles == runs[-1].cycles   # same input, same virtual time
