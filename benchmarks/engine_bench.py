@@ -118,7 +118,7 @@ def main() -> None:
         data = _cached(name, MODELS[name])
         rows.append(measure(name, data, args.n))
         print(json.dumps(rows[-1]), file=sys.stderr)
-    meta = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    meta = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             "command": "python benchmarks/engine_bench.py " + " ".join(sys.argv[1:]),
             "host": f"{platform.machine()} {platform.system()}, {os.cpu_count()} cores "
                     "(shared with other jobs: timings are ratios from the same run)",
@@ -145,7 +145,8 @@ def main() -> None:
             f"({r['tflm_arena_head']:,}) | {r['arena_ratio']:.2f} | "
             f"{r['tinyflow_const_bytes']:,} | {r['tflite_bytes']:,} | {r['const_ratio']:.2f} | "
             f"{r['tinyflow_inf_per_s']:.1f} | {r['tflm_inf_per_s']:.1f} | {r['speedup']:.2f}x | "
-            f"{'yes' if r['differing_output_bytes'] == 0 else 'NO'} ({r['checked_inputs']} inputs) |")
+            f"{'yes' if r['differing_output_bytes'] == 0 else 'NO'} "
+            f"({r['checked_inputs']} inputs) |")
     (out / "engine.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

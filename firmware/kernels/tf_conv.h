@@ -1,7 +1,13 @@
 /*
- * CONV_2D and DEPTHWISE_CONV_2D, int8 activations, int8 per-channel weights, int32 bias.
+ * CONV_2D and DEPTHWISE_CONV_2D, int8 activations, int8 per-channel weights.
  * Layouts are TFLite's: activations NHWC, conv filter [out_c][k_h][k_w][in_c / groups],
  * depthwise filter [1][k_h][k_w][out_c] with out_c = in_c * depth_multiplier.
+ *
+ * The bias argument is the *effective* bias the code generator precomputes:
+ *   bias[oc] + input_offset * (sum of all weights of oc)
+ * so the inner loop multiplies raw int8 values; a tap that falls in the padding then
+ * subtracts input_offset * its weights again. In int32 (wrapping) arithmetic this is
+ * exactly TFLM's sum of (x + input_offset) * w over the in-bounds taps, plus the bias.
  */
 #ifndef TF_CONV_H
 #define TF_CONV_H
@@ -27,14 +33,15 @@ typedef struct {
     int32_t act_min, act_max;      /* fused activation clamp in output units */
 } tf_conv_params_t;
 
-/* bias may be NULL; mult/shift hold one requantization pair per output channel. */
+/* ebias: effective bias (see above), one per output channel; mult/shift: one
+ * requantization pair per output channel. */
 void tf_conv2d_s8(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
-                  const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                  const int32_t *ebias, const int32_t *mult, const int8_t *shift,
                   int8_t *output);
 
 void tf_depthwise_conv2d_s8(const tf_conv_params_t *p, const int8_t *input,
-                            const int8_t *filter, const int32_t *bias, const int32_t *mult,
-                            const int32_t *shift, int8_t *output);
+                            const int8_t *filter, const int32_t *ebias, const int32_t *mult,
+                            const int8_t *shift, int8_t *output);
 
 #ifdef __cplusplus
 }

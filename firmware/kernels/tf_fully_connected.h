@@ -2,6 +2,8 @@
  * FULLY_CONNECTED: out[b][o] = requant(sum_i (in[b][i] + input_offset) * (w[o][i] + filter_offset)
  *                                      + bias[o]).
  * Weights are [units][depth]; per-tensor quantization passes the same pair in every slot.
+ * With int8 (symmetric) weights the code generator folds input_offset * sum(w[o]) into
+ * the bias and passes input_offset = 0, so the inner loop is a plain int8 dot product.
  */
 #ifndef TF_FULLY_CONNECTED_H
 #define TF_FULLY_CONNECTED_H
@@ -16,7 +18,7 @@ typedef struct {
     int32_t batches;        /* rows of the input: its element count / depth */
     int32_t depth;          /* accumulation depth (last filter dim) */
     int32_t units;          /* output features */
-    int32_t input_offset;   /* minus the input zero point */
+    int32_t input_offset;   /* minus the input zero point (0 when folded into the bias) */
     int32_t filter_offset;  /* minus the filter zero point (0 for int8 weights) */
     int32_t output_offset;  /* the output zero point */
     int32_t act_min, act_max;
@@ -24,7 +26,7 @@ typedef struct {
 
 /* bias may be NULL; mult/shift hold one pair per unit. */
 void tf_fully_connected_s8(const tf_fc_params_t *p, const int8_t *input, const int8_t *weights,
-                           const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                           const int32_t *bias, const int32_t *mult, const int8_t *shift,
                            int8_t *output);
 
 #ifdef __cplusplus

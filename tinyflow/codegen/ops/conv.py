@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from tinyflow.codegen.emit import LayerCtx
 from tinyflow.codegen.quantmath import activation_range, out_size, pad_before, quantize_multiplier
 from tinyflow.codegen.registry import Unsupported, lowering
@@ -22,8 +24,21 @@ def per_channel_multipliers(ctx: LayerCtx, n: int, in_scale: float, out_scale: f
     pairs = [quantize_multiplier(in_scale * scales[c if len(scales) > 1 else 0] / out_scale)
              for c in range(n)]
     mult = ctx.array("mult", [m for m, _ in pairs], comment="per-channel Q31 multipliers")
-    shift = ctx.array("shift", [s for _, s in pairs], comment="per-channel shifts")
+    shift = ctx.array("shift", [s for _, s in pairs], "int8_t", comment="per-channel shifts")
     return mult, shift
+
+
+def effective_bias(ctx: LayerCtx, bias, weights: np.ndarray, sum_axes: tuple[int, ...],
+                   input_offset: int) -> str:
+    """bias + input_offset * sum(weights) per output channel, wrapped to int32.
+
+    The kernels then multiply raw int8 values. Integer addition wraps consistently, so
+    the accumulator equals TFLM's (x + offset) * w sum exactly."""
+    wsum = weights.astype(np.int64).sum(axis=sum_axes)
+    b = np.zeros_like(wsum) if bias is None else np.asarray(bias.data, dtype=np.int64)
+    eff = (b + input_offset * wsum + (1 << 31)) % (1 << 32) - (1 << 31)
+    return ctx.array("ebias", eff.astype(np.int32),
+                     comment="effective bias: bias + input_offset * sum(weights)")
 
 
 def _conv_common(ctx: LayerCtx, depthwise: bool) -> None:
@@ -32,8 +47,8 @@ def _conv_common(ctx: LayerCtx, depthwise: bool) -> None:
     ctx.need_dtype(y, "int8", role="output")
     ctx.need_dtype(w, "int8", role="filter")
     ctx.need_dtype(b, "int32", role="bias")
-    if not w.is_const:
-        raise Unsupported(f"filter '{w.name}' is not constant")
+    if not w.is_const or (b is not None and not b.is_const):
+        raise Unsupported(f"filter '{w.name}' or its bias is not constant")
     if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
         raise Unsupported("expects 4-D input, filter and output (NHWC)")
     n, ih, iw, ic = x.shape
@@ -70,7 +85,8 @@ def _conv_common(ctx: LayerCtx, depthwise: bool) -> None:
         stride_h=sh, stride_w=sw, dil_h=dh, dil_w=dw,
         pad_top=pad_before(sh, dh, ih, kh, oh), pad_left=pad_before(sw, dw, iw, kw, ow),
         input_offset=-z_in, output_offset=z_out, act_min=rng[0], act_max=rng[1])
-    bias = ctx.ptr(b) if b is not None else "NULL"
+    bias = effective_bias(ctx, b, np.asarray(w.data), (0, 1, 2) if depthwise else (1, 2, 3),
+                          -z_in)
     fn = "tf_depthwise_conv2d_s8" if depthwise else "tf_conv2d_s8"
     ctx.call(fn, params, ctx.ptr(x, const=True), ctx.ptr(w), bias, mult, shift, ctx.ptr(y))
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from tinyflow.codegen.emit import LayerCtx
-from tinyflow.codegen.ops.conv import per_channel_multipliers
+from tinyflow.codegen.ops.conv import effective_bias, per_channel_multipliers
 from tinyflow.codegen.quantmath import activation_range, f32, quantize_multiplier
 from tinyflow.codegen.registry import Unsupported, lowering
 
@@ -36,14 +38,21 @@ def fully_connected(ctx: LayerCtx) -> None:
         # GetQuantizedConvolutionMultipler: the scale product is taken in float32
         m, s = quantize_multiplier(f32(f32(s_in) * float(w.quant.scale[0])) / s_out)
         mult = ctx.array("mult", [m] * units, comment="Q31 multiplier (per tensor)")
-        shift = ctx.array("shift", [s] * units, comment="shift (per tensor)")
+        shift = ctx.array("shift", [s] * units, "int8_t", comment="shift (per tensor)")
         filter_offset = -int(w.quant.zero_point[0])
     else:
         mult, shift = per_channel_multipliers(ctx, units, s_in, s_out)
         filter_offset = 0
+    input_offset = -z_in
+    if b is not None and not b.is_const:
+        raise Unsupported(f"bias '{b.name}' is not constant")
+    if filter_offset == 0:  # fold input_offset * sum(w) into the bias (see tf_fully_connected.h)
+        bias = effective_bias(ctx, b, np.asarray(w.data), (1,), input_offset)
+        input_offset = 0
+    else:
+        bias = ctx.ptr(b) if b is not None else "NULL"
     params = ctx.params("tf_fc_params_t", batches=x.size // depth, depth=depth, units=units,
-                        input_offset=-z_in, filter_offset=filter_offset, output_offset=z_out,
-                        act_min=rng[0], act_max=rng[1])
-    bias = ctx.ptr(b) if b is not None else "NULL"
+                        input_offset=input_offset, filter_offset=filter_offset,
+                        output_offset=z_out, act_min=rng[0], act_max=rng[1])
     ctx.call("tf_fully_connected_s8", params, ctx.ptr(x, const=True), ctx.ptr(w), bias, mult,
              shift, ctx.ptr(y))

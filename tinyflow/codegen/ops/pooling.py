@@ -32,7 +32,8 @@ def pool(ctx: LayerCtx) -> None:
         raise Unsupported(f"fused activation {act}")
     params = ctx.params("tf_pool_params_t", batches=n, in_h=ih, in_w=iw, channels=c, out_h=oh,
                         out_w=ow, k_h=kh, k_w=kw, stride_h=sh, stride_w=sw,
-                        pad_top=pad_before(sh, 1, ih, kh, oh), pad_left=pad_before(sw, 1, iw, kw, ow),
+                        pad_top=pad_before(sh, 1, ih, kh, oh),
+                        pad_left=pad_before(sw, 1, iw, kw, ow),
                         act_min=rng[0], act_max=rng[1])
     fn = "tf_avg_pool_s8" if ctx.op.opcode == "AVERAGE_POOL_2D" else "tf_max_pool_s8"
     ctx.call(fn, params, ctx.ptr(x, const=True), ctx.ptr(y))
