@@ -32,7 +32,8 @@ class QemuSession(Session):
         self._reader.start()
 
     def _drain(self) -> None:
-        assert self.proc.stdout is not None
+        if self.proc.stdout is None:     # detached: output goes to a log file
+            return
         for line in self.proc.stdout:
             self.output.append(line.rstrip("\n"))
 
@@ -88,22 +89,38 @@ class QemuRunner(Runner):
                                 hint=f"build it first: tinyflow build --board {self.board.name}")
         cmd = self.command(elf)
         self.check()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        log_path = None
+        if detach:
+            # A detached QEMU outlives us, so its output goes to a file, not to our pipe.
+            log_path = state_file(self.board.name).with_suffix(".log")
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            out = open(log_path, "w")  # noqa: SIM115 (handed to the child)
+        else:
+            out = subprocess.PIPE
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, text=True, bufsize=1,
                                 start_new_session=detach)
-        assert proc.stdout is not None
+        if log_path is not None:
+            out.close()
         seen: list[str] = []
         deadline = time.monotonic() + timeout
         port = None
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            seen.append(line.rstrip())
-            m = _PTY.search(line)
-            if m:
-                port = m.group(1)
-                break
+        while time.monotonic() < deadline and port is None:
+            if log_path is not None:
+                seen = log_path.read_text().splitlines()
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.02)
+            else:
+                assert proc.stdout is not None
+                line = proc.stdout.readline()
+                if not line:
+                    break
+                seen.append(line.rstrip())
+            for line in seen:
+                m = _PTY.search(line)
+                if m:
+                    port = m.group(1)
         if port is None:
             proc.kill()
             proc.wait()
