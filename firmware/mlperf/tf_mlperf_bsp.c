@@ -18,7 +18,25 @@ int tf_mlperf_getchar(void) { return console_getc(); }
 
 void tf_mlperf_idle(void) { bsp_wait(); }
 
-/* The cycle counter runs from the first timestamp on and is never stopped. */
+#ifndef TF_VIRTUAL
+#define TF_VIRTUAL 0
+#endif
+#ifndef TF_ICOUNT_SHIFT
+#define TF_ICOUNT_SHIFT 0
+#endif
+
+/* a * num / den without overflowing 64 bits for the values met here */
+static uint64_t scale(uint64_t a, uint64_t num, uint64_t den)
+{
+    return (a / den) * num + (a % den) * num / den;
+}
+
+/* The cycle counter runs from the first timestamp on and is never stopped.
+ *
+ * On QEMU (-icount shift=N) the counter is virtual time: one instruction is 2^N ns
+ * whatever the board's clock. Converted here to executed instructions, then to
+ * microseconds at the board's clock, so MLPerf timings on a virtual board read as on an
+ * ideal core running one instruction per cycle -- the same convention as `tinyflow eval`. */
 uint32_t tf_mlperf_micros(void)
 {
     if (!timer_running) {
@@ -27,7 +45,10 @@ uint32_t tf_mlperf_micros(void)
     }
     uint64_t c = tf_cycles();
     uint64_t hz = tf_cycles_hz();
-    return (uint32_t)((c / hz) * 1000000u + (c % hz) * 1000000u / hz);
+#if TF_VIRTUAL
+    c = scale(c, 1000000000u, hz) >> TF_ICOUNT_SHIFT;   /* instructions = cycles here */
+#endif
+    return (uint32_t)scale(c, 1000000u, hz);
 }
 
 /* Boards wire a GPIO for energy mode here; the default does nothing. */
