@@ -158,3 +158,43 @@ def test_compare_layers_finds_the_first_differing_layer(small_cnn_bytes, monkeyp
     diffs = compare_layers(model, small_cnn_bytes, x)
     first = next(d for d in diffs if not d.exact)
     assert (first.index, first.differing, first.max_abs) == (3, 1, 1)
+
+
+def test_inplace_inputs_only_for_elementwise_same_shape(small_cnn_bytes):
+    from tinyflow.codegen.registry import inplace_inputs
+    from tinyflow.ir import parse_model
+
+    model = parse_model(small_cnn_bytes, name="cnn")
+    got = {op.opcode: inplace_inputs(model, op) for op in model.operators}
+    assert got["ADD"] == [0, 1] and got["SOFTMAX"] == [0]
+    assert got["CONV_2D"] == [] and got["MEAN"] == [] and got["MAX_POOL_2D"] == []
+
+
+def test_inplace_placement_stays_bit_exact(small_cnn_bytes):
+    """Put each in-place-safe op's output on its dying input; results must not change."""
+    import numpy as np
+
+    from tinyflow.codegen.registry import inplace_inputs
+    from tinyflow.hostengine import HostEngine
+    from tinyflow.ir import parse_model
+    from tinyflow.oracle import TflmOracle
+    from tinyflow.plan import plan_memory
+
+    model = parse_model(small_cnn_bytes, name="cnn")
+    plan = plan_memory(model)
+    last_use = {t: op.index for op in model.operators for t in op.inputs}
+    moved = 0
+    for op in model.operators:
+        for pos in inplace_inputs(model, op):
+            src = op.inputs[pos]
+            if last_use[src] == op.index and src not in model.inputs:
+                plan.offsets[op.outputs[0]] = plan.offsets[src]
+                moved += 1
+                break
+    assert moved >= 1
+    engine = HostEngine(model, plan=plan)
+    oracle = TflmOracle(small_cnn_bytes)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        x = rng.integers(-128, 128, (1, 24, 24, 3)).astype(np.int8)
+        assert np.array_equal(engine.invoke(x)[0], oracle.invoke(x)[0])

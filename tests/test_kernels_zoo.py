@@ -73,3 +73,32 @@ def test_reference_network_bit_exact(name):
     r = compare_with_tflm(data, n_inputs=20)
     assert r["differing_bytes"] == 0, r
     _layers_exact(data, n=2, seed=2)
+
+
+def mobilenet_v3_bytes() -> bytes:
+    def build() -> bytes:
+        import keras
+        from helpers_tflite import to_int8_tflite
+
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import reference_models as rm
+
+        keras.utils.set_random_seed(0)
+        net = keras.applications.MobileNetV3Small(
+            input_shape=(64, 64, 3), alpha=0.75, weights=None, classes=4,
+            include_preprocessing=False)
+        rm.calibrate_bn(net, low=-1, high=1)
+        i = keras.Input((64, 64, 3), batch_size=1)
+        return to_int8_tflite(keras.Model(i, net(i)), n_rep=8)
+
+    return cached_tflite("mobilenet_v3_small 64x64x3 a0.75 v2", build)
+
+
+@pytest.mark.slow
+def test_mobilenet_v3_small_bit_exact():
+    """HARD_SWISH, squeeze-excite MUL and MEAN, as MobileNetV3 uses them."""
+    data = mobilenet_v3_bytes()
+    r = compare_with_tflm(data, n_inputs=10)
+    assert {"HARD_SWISH", "MUL", "MEAN"} <= set(r["opcodes"])
+    assert r["differing_bytes"] == 0, r
+    _layers_exact(data, n=2, seed=3)

@@ -58,12 +58,17 @@ def _source_fingerprint() -> str:
 
 
 def build_host_library(model: Model, cache_dir: Path | None = None,
-                       compiler: str | None = None) -> Path:
-    """Generate and compile `model` into a shared library; return its (cached) path."""
+                       compiler: str | None = None, plan=None) -> Path:
+    """Generate and compile `model` into a shared library; return its (cached) path.
+
+    `plan` overrides the memory plan (e.g. to test a planner's in-place placements); it
+    is part of the cache key."""
     from tinyflow.codegen import KERNEL_DIR, generate
 
     cc = compiler or os.environ.get("CC", "gcc")
-    key = hashlib.sha256((model.sha256 + _source_fingerprint() + cc).encode()).hexdigest()[:20]
+    plan_key = "" if plan is None else repr((plan.arena_size, sorted(plan.offsets.items())))
+    key = hashlib.sha256((model.sha256 + _source_fingerprint() + cc + plan_key).encode()
+                         ).hexdigest()[:20]
     out = (cache_dir or CACHE_DIR) / key
     lib = out / "libmodel.so"
     if lib.exists():
@@ -73,7 +78,7 @@ def build_host_library(model: Model, cache_dir: Path | None = None,
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=out.parent))
     try:
-        gm = generate(model, tmp, name="host")
+        gm = generate(model, tmp, name="host", plan=plan)
         cmd = [cc, *CFLAGS, *(f"-I{d}" for d in gm.include_dirs),
                *map(str, gm.sources), str(KERNEL_DIR / "host" / "tf_host_shim.c"),
                "-o", str(tmp / "libmodel.so")]
@@ -94,11 +99,13 @@ def build_host_library(model: Model, cache_dir: Path | None = None,
 class HostEngine:
     """The tinyflow engine compiled for this machine, behind the same calls as the oracle."""
 
-    def __init__(self, model: Model | str | Path | bytes, cache_dir: Path | None = None):
+    def __init__(self, model: Model | str | Path | bytes, cache_dir: Path | None = None,
+                 plan=None):
         from tinyflow.plan import plan_memory
 
         self.model = _as_model(model)
-        self.lib_path = build_host_library(self.model, cache_dir)
+        self.plan = plan or plan_memory(self.model)
+        self.lib_path = build_host_library(self.model, cache_dir, plan=plan)
         self.lib = ctypes.CDLL(str(self.lib_path))
         self.lib.tf_model_input.restype = ctypes.c_void_p
         self.lib.tf_model_input.argtypes = [ctypes.c_int]
@@ -106,7 +113,6 @@ class HostEngine:
         self.lib.tf_model_output.argtypes = [ctypes.c_int]
         self.lib.tf_model_invoke.restype = ctypes.c_int
         self._cb_type = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
-        self.plan = plan_memory(self.model)
         self.arena_address = ctypes.addressof(ctypes.c_uint8.in_dll(self.lib, "tf_arena"))
 
     @property

@@ -39,3 +39,31 @@ def lowering(*opcodes: str) -> Callable[[LowerFn], LowerFn]:
 def supported_ops() -> list[str]:
     from tinyflow.codegen import ops  # noqa: F401  (registers every lowering)
     return sorted(LOWERINGS)
+
+
+# Ops whose kernel reads element i of the listed inputs before writing element i of the
+# output and never reads it again (SOFTMAX: per row), so the output may occupy exactly
+# the same bytes as that input. For the planner's in-place reuse; see inplace_inputs().
+INPLACE_SAFE: dict[str, tuple[int, ...]] = {
+    "RELU": (0,), "RELU6": (0,), "RELU_N1_TO_1": (0,), "LEAKY_RELU": (0,), "LOGISTIC": (0,),
+    "TANH": (0,), "HARD_SWISH": (0,), "SOFTMAX": (0,), "QUANTIZE": (0,),
+    "ADD": (0, 1), "SUB": (0, 1), "MUL": (0, 1),
+}
+
+
+def inplace_inputs(model, op) -> list[int]:
+    """Input positions of `op` whose buffer its output may share byte for byte.
+
+    An input qualifies when the kernel allows it (INPLACE_SAFE), it is an activation
+    (not a constant) of the output's dtype and shape (so no broadcasting or size change).
+    Whether the input is still needed by a later op is the planner's question.
+    """
+    out = model.tensors[op.outputs[0]] if op.outputs else None
+    ok = []
+    for pos in INPLACE_SAFE.get(op.opcode, ()):
+        if out is None or pos >= len(op.inputs) or op.inputs[pos] < 0:
+            continue
+        t = model.tensors[op.inputs[pos]]
+        if not t.is_const and t.dtype == out.dtype and tuple(t.shape) == tuple(out.shape):
+            ok.append(pos)
+    return ok
