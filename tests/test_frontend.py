@@ -18,7 +18,9 @@ from tinyflow.frontend import HostFrontend, frontend_budget, stage
 SCALE, ZP = 0.3444388, 18
 PARAMS = [LogMelParams(),
           # n_fft 256, a hop that does not divide the window (partial block), fmin > 0
-          LogMelParams(n_fft=256, hop_length=160, n_mels=40, fmin=50.0, seconds=0.77)]
+          LogMelParams(n_fft=256, hop_length=160, n_mels=40, fmin=50.0, seconds=0.77),
+          # a window that is not a whole number of hops (4000 = 62.5 x 64)
+          LogMelParams(seconds=0.25)]
 
 
 def clips(p: LogMelParams, n: int, seed: int = 7) -> list[np.ndarray]:
@@ -41,7 +43,7 @@ def quantize(x: np.ndarray) -> np.ndarray:
     return np.clip(q, -128, 127).astype(np.int8)
 
 
-@pytest.mark.parametrize("p", PARAMS, ids=["default", "n256-hop160"])
+@pytest.mark.parametrize("p", PARAMS, ids=["default", "n256-hop160", "0.25s"])
 def test_c_matches_numpy_definition(p):
     fe, ref = HostFrontend(p), LogMel(p)
     worst, lsb, total = 0.0, 0, 0
@@ -80,7 +82,7 @@ def test_silence_is_the_floor():
     assert np.all(out == np.float32(10 * np.log10(np.float64(np.float32(p.floor)))))
 
 
-@pytest.mark.parametrize("p", PARAMS, ids=["default", "n256-hop160"])
+@pytest.mark.parametrize("p", PARAMS, ids=["default", "n256-hop160", "0.25s"])
 def test_stream_windows_equal_clips_bit_for_bit(p):
     """Streaming computes each FFT frame once; every window must still equal the clip
     front end run on that window's samples, for any chunking of the input."""

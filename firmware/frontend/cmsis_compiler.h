@@ -75,4 +75,36 @@ __STATIC_FORCEINLINE uint32_t __USAT(int32_t val, uint32_t sat)
     return (uint32_t)val;
 }
 
+/* SIMD/saturating intrinsics named by q-format inline helpers in the dsp/ headers when
+ * ARM_MATH_DSP is on (cores with the DSP extension; elsewhere dsp/none.h defines them).
+ * The float32 front end never calls them; plain C keeps the headers warning-free without
+ * CMSIS-Core. */
+#if defined(__ARM_FEATURE_DSP) && (__ARM_FEATURE_DSP == 1)
+__STATIC_FORCEINLINE int32_t __QADD(int32_t a, int32_t b)
+{
+    int64_t r = (int64_t)a + b;
+    return r > INT32_MAX ? INT32_MAX : r < INT32_MIN ? INT32_MIN : (int32_t)r;
+}
+
+__STATIC_FORCEINLINE int32_t __QSUB(int32_t a, int32_t b)
+{
+    int64_t r = (int64_t)a - b;
+    return r > INT32_MAX ? INT32_MAX : r < INT32_MIN ? INT32_MIN : (int32_t)r;
+}
+
+__STATIC_FORCEINLINE uint32_t __SMUAD(uint32_t x, uint32_t y)
+{
+    int32_t lo = (int32_t)(int16_t)x * (int16_t)y;
+    int32_t hi = (int32_t)(int16_t)(x >> 16) * (int16_t)(y >> 16);
+    return (uint32_t)(lo + hi);
+}
+
+__STATIC_FORCEINLINE uint64_t __SMLALD(uint32_t x, uint32_t y, uint64_t acc)
+{
+    int64_t lo = (int64_t)((int32_t)(int16_t)x * (int16_t)y);
+    int64_t hi = (int64_t)((int32_t)(int16_t)(x >> 16) * (int16_t)(y >> 16));
+    return (uint64_t)((int64_t)acc + lo + hi);
+}
+#endif
+
 #endif /* TF_FE_CMSIS_COMPILER_H */

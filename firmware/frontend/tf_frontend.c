@@ -168,7 +168,7 @@ static int8_t quantize(float v, float scale, int32_t zero_point)
     return (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
 }
 
-static int read_window(tf_fe_stream_t *s, float *outf, int8_t *outq, float scale, int32_t zp)
+int tf_fe_read(tf_fe_stream_t *s, float *outf, int8_t *outq, float scale, int32_t zp)
 {
     if (!s->ready)
         return TF_FE_NOT_READY;
@@ -236,17 +236,17 @@ static int read_window(tf_fe_stream_t *s, float *outf, int8_t *outq, float scale
 
 int tf_fe_read_f32(tf_fe_stream_t *s, float *out)
 {
-    return read_window(s, out, NULL, 1.0f, 0);
+    return tf_fe_read(s, out, NULL, 1.0f, 0);
 }
 
 int tf_fe_read_q8(tf_fe_stream_t *s, int8_t *out, float scale, int32_t zero_point)
 {
-    return read_window(s, NULL, out, scale, zero_point);
+    return tf_fe_read(s, NULL, out, scale, zero_point);
 }
 
 static int clip(tf_fe_stream_t *s, const int16_t *x, uint32_t n)
 {
-    int rc = tf_fe_init(s, TF_FE_WINDOW_SAMPLES);
+    int rc = tf_fe_init(s, TF_FE_CLIP_HOP);
     if (rc != TF_FE_OK)
         return rc;
     if (n > TF_FE_WINDOW_SAMPLES)

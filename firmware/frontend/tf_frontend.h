@@ -33,6 +33,8 @@ extern "C" {
 /* Number of block-sum slots: the window's full hop-length blocks plus one partial. */
 #define TF_FE_BLOCKS (TF_FE_WINDOW_SAMPLES / TF_FE_HOP + 1)
 #define TF_FE_REM (TF_FE_WINDOW_SAMPLES % TF_FE_HOP)   /* samples of the partial block */
+/* A clip is one window; its stream hop only has to be legal. */
+#define TF_FE_CLIP_HOP ((TF_FE_WINDOW_SAMPLES + TF_FE_HOP - 1u) / TF_FE_HOP * TF_FE_HOP)
 
 typedef struct {
     float mel[TF_FE_N_MELS];   /* sum over bins >= 2 of W[m,k] * |X[k]|^2, raw audio scale */
@@ -89,6 +91,8 @@ int tf_fe_ready(const tf_fe_stream_t *s);
  * The _q8 form writes clamp(round_half_even(dB / scale) + zero_point) instead, as numpy's
  * np.clip(np.round(x / scale) + zp, -128, 127), without a float buffer. */
 int tf_fe_read_f32(tf_fe_stream_t *s, float *out);
+/* Both at once; either pointer may be NULL. */
+int tf_fe_read(tf_fe_stream_t *s, float *outf, int8_t *outq, float scale, int32_t zero_point);
 int tf_fe_read_q8(tf_fe_stream_t *s, int8_t *out, float scale, int32_t zero_point);
 
 /* A whole clip: crop or zero-pad to TF_FE_WINDOW_SAMPLES and read the one window

@@ -1,0 +1,106 @@
+"""The C audio front end on virtual boards (QEMU over a pty), against its host build.
+
+Same C, same bits: the features computed on qemu-m4/m7/m55 must equal
+tinyflow.frontend.HostFrontend's bit for bit, in float and in int8; the whole SER app
+(front end + generated network) must give the host pipeline's A/D/V, in clip, stream and
+feature-upload modes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinyflow.datasets.synth_ser import synth_clip
+from tinyflow.errors import TinyflowError
+from tinyflow.features import LogMelParams
+from tinyflow.frontend import FRONTEND_DIR, HostFrontend, firmware_sources, stage
+from tinyflow.ser_app import SerDevice, build_ser_firmware, stage_app
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _fw import VIRTUAL, virtual_board  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SCALE, ZP = 0.3444388, 18
+CORES = {"cortex-m4": ["-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"],
+         "cortex-m7": ["-mcpu=cortex-m7", "-mfpu=fpv5-d16", "-mfloat-abi=hard"],
+         "cortex-m55": ["-mcpu=cortex-m55", "-mfloat-abi=hard"]}
+
+
+def pcm_clip(seed: int, seconds: float) -> np.ndarray:
+    rng = np.random.default_rng([11, seed])
+    x = synth_clip(rng, *rng.uniform(0.05, 0.95, 3), seconds=seconds)
+    return np.clip(np.round(x * 32767), -32768, 32767).astype(np.int16)
+
+
+@pytest.mark.parametrize("core", sorted(CORES))
+def test_cross_compiles_warning_free_in_c99(core, tmp_path):
+    p = LogMelParams()
+    srcs, _ = stage_app(p, None, root=tmp_path, board_name="warn")
+    cmd = ["arm-none-eabi-gcc", "-mthumb", *CORES[core], "-std=c99", "-O2", "-Wall", "-Wextra",
+           "-Werror", "-ffreestanding", "-c", f"-I{stage(p)}", f"-I{FRONTEND_DIR}",
+           f"-I{srcs[-1].parent}", f"-I{ROOT / 'firmware' / 'include'}",
+           f"-I{ROOT / 'firmware' / 'boards'}", *map(str, srcs)]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr == ""
+    assert len(firmware_sources(p)) == 12 + 1 + 1   # CMSIS-DSP wrappers, tables, engine
+
+
+@pytest.mark.parametrize("board", VIRTUAL)
+def test_device_features_equal_host_bit_for_bit(board, tmp_path):
+    fe = HostFrontend()
+    res = build_ser_firmware(board, float_out=True, out_dir=tmp_path / "fw")
+    clips = [pcm_clip(0, 0.55), (0.2 * pcm_clip(1, 1.0) + 3000).astype(np.int16)]
+    with virtual_board(board, res.elf) as (link, _):
+        dev = SerDevice(link)
+        for pcm in clips:
+            q, f = dev.features(pcm, SCALE, ZP, float_out=True)
+            assert np.array_equal(f.view(np.uint32), fe.clip(pcm).view(np.uint32))
+            assert np.array_equal(q, fe.clip_q8(pcm, SCALE, ZP))
+        # about 3.1-3.2 M instructions for one second of audio (icount, shift=0)
+        assert 1e6 < dev.last["instructions"] < 1e7
+        with pytest.raises(TinyflowError, match="at most 16000"):
+            dev.features(np.zeros(16001, np.int16), SCALE, ZP)
+
+
+@pytest.mark.slow
+def test_ser_app_clip_stream_and_feature_upload_match_host(tmp_path):
+    """Raw audio in, A/D/V out on qemu-m55, equal to the host pipeline (HostFrontend +
+    HostEngine) for a clip, every window of a stream, and the feature-upload path."""
+    from test_eval_helpers import SER_SECONDS, ser_model
+
+    from tinyflow.hostengine import HostEngine
+    from tinyflow.ir import load_model
+
+    p = LogMelParams(seconds=SER_SECONDS)
+    net = load_model(ser_model())
+    t = net.tensors[net.inputs[0]]
+    s, z = float(t.quant.scale[0]), int(t.quant.zero_point[0])
+    fe, eng = HostFrontend(p), HostEngine(net)
+
+    def host_adv(q8: np.ndarray) -> np.ndarray:
+        return eng.invoke(q8.reshape(t.shape))[0].ravel()
+
+    res = build_ser_firmware("qemu-m55", p, model=net, out_dir=tmp_path / "fw")
+    audio = np.concatenate([pcm_clip(k, 0.5) for k in range(3)])      # 1.5 s
+    hop = 25 * p.hop_length                                          # 0.1 s
+    with virtual_board("qemu-m55", res.elf) as (link, _):
+        dev = SerDevice(link, p)
+        clip = audio[:3000]                                          # shorter: zero-padded
+        assert np.array_equal(dev.clip(clip), host_adv(fe.clip_q8(clip, s, z)))
+        q8 = fe.clip_q8(audio[5000:], s, z)                           # longer: cropped
+        assert np.array_equal(dev.from_features(q8), host_adv(q8))
+        wins = dev.stream(audio, hop, chunk=1500)
+    host = fe.stream(audio, hop, quant=(s, z))
+    assert len(wins) == len(host) == 1 + (audio.size - p.n_samples) // hop
+    outs = set()
+    for w, h in zip(wins, host):
+        assert np.array_equal(w.adv, host_adv(h)), w.index
+        assert w.fe_cycles > 0 and w.net_cycles > 0
+        outs.add(bytes(w.adv))
+    assert len(outs) > 1   # the estimates move as the window slides
