@@ -168,7 +168,22 @@ def load_model(path: str | Path) -> Model:
     if path.suffix.lower() != ".tflite":
         raise TinyflowError(f"{path}: expected a .tflite file",
                             hint="quantize a Keras model first: tinyflow quantize --model ...")
-    return parse_model(path.read_bytes(), name=path.stem, source=str(path))
+    return parse_model(path.read_bytes(), name=_model_name(path), source=str(path))
+
+
+def _model_name(path: Path) -> str:
+    """A training run's model name (runs/<model>/<config>/model_int8.tflite), else the stem."""
+    cfg = path.parent / "config.json"
+    if cfg.is_file():
+        import json
+
+        try:
+            name = json.loads(cfg.read_text()).get("model", {}).get("name")
+        except (ValueError, AttributeError):
+            name = None
+        if isinstance(name, str) and name:
+            return name
+    return path.stem
 
 
 def parse_model(data: bytes, name: str = "model", source: str | None = None) -> Model:
