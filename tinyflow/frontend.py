@@ -328,25 +328,31 @@ def _check(rc: int) -> None:
 
 # ------------------------------------------------------------------ budget
 
-def frontend_budget(params: LogMelParams | None = None, *,
+def frontend_budget(params: LogMelParams | None = None, *, audio_max: int | None = None,
                     pointer_bytes: int = 4) -> dict[str, int]:
-    """Flash and RAM of the front end for `params`, in bytes, on a 32-bit Cortex-M.
+    """Flash and RAM the audio front end adds to a SER firmware, in bytes (32-bit Cortex-M).
 
-    flash: `tables` (window + mel filterbank, generated) and `fft_tables` (CMSIS-DSP
-    twiddles and bit-reversal table for this FFT size, sizes read from the sdist), plus
-    `code_estimate` (measured on the M4 build at -O2; the exact figure for a board comes
-    from the linked ELF, see `frontend_symbols`). ram: `state`, the one tf_fe_stream_t
-    (frame summaries of one window, block sums, FFT buffers); the int8 features are written
-    straight into the network's input tensor, so they add nothing to the arena.
+    flash = `code` (tf_frontend.c + the CMSIS-DSP functions it calls, arm-none-eabi-gcc
+    12.2 -O2, measured on qemu-m4: 5,708 B; m7 5,652; m55 5,760) + `tables` (Hann window
+    and sparse mel filterbank, generated) + `fft_tables` (CMSIS-DSP twiddles and
+    bit-reversal indices for this n_fft, read from the sdist).
+    ram = `state` (one tf_fe_stream_t: a window of frame summaries, block sums, FFT
+    buffers) + `audio` (the upload buffer of tf_ser_app.c, `audio_max` int16 samples,
+    default one window) + `app` (control and result words). The int8 features go straight
+    into the network's input tensor, so they add nothing beyond the planned arena.
+    For a linked ELF, `linked_sizes(map)` gives the measured figures.
     """
     p = params or LogMelParams()
     bands = mel_bands(p)
     n_w = max(sum(len(b.weights) for b in bands), 1)
     tables = 4 * p.n_fft + 4 * n_w + 3 * 2 * p.n_mels
-    fft = _fft_table_bytes(p.n_fft)
+    fft = _fft_table_bytes(p.n_fft) + 16           # + the arm_cfft_sR_f32_len<n/2> struct
     state = _state_bytes(p, pointer_bytes)
-    return {"tables": tables, "fft_tables": fft, "code_estimate": CODE_ESTIMATE_M4,
-            "flash": tables + fft + CODE_ESTIMATE_M4, "state": state, "ram": state}
+    audio = 2 * (audio_max or p.n_samples)
+    app = 4 * (5 + 5 + 4 * 16) + 4                # ctrl, result header, 16 result rows, flag
+    return {"code": CODE_M4, "tables": tables, "fft_tables": fft,
+            "flash": CODE_M4 + tables + fft,
+            "state": state, "audio": audio, "app": app, "ram": state + audio + app}
 
 
 def _state_bytes(p: LogMelParams, ptr: int) -> int:
@@ -363,9 +369,9 @@ def _state_bytes(p: LogMelParams, ptr: int) -> int:
     return at(off, 8)
 
 
-# .text of the front end + the CMSIS-DSP functions it calls, arm-none-eabi-gcc 12.2 -O2,
-# cortex-m4 (benchmarks/frontend_cost.py measures it per core from the linked ELF).
-CODE_ESTIMATE_M4 = 6000
+# .text of the front end + the CMSIS-DSP functions it calls (benchmarks/frontend_bench.py
+# measures it per core from the linked ELF; soft-double helpers from libgcc not included).
+CODE_M4 = 5708
 
 
 def _fft_table_bytes(n_fft: int) -> int:
@@ -384,3 +390,31 @@ def _fft_table_bytes(n_fft: int) -> int:
     m = re.search(rf"ARMBITREVINDEXTABLE_{half}_TABLE_LENGTH\s*\(\(uint16_t\)\s*(\d+)\)", hdr)
     total += 2 * int(m.group(1)) if m else 0
     return total
+
+
+_MAP_ENTRY = re.compile(r"^ (\.[\w.$]+)\s*\n?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S+\.o)\s*$",
+                        re.MULTILINE)
+
+
+def linked_sizes(map_file: Path) -> dict[str, dict[str, int]]:
+    """Bytes the linker kept for the front end and for the SER app, from a GNU ld map:
+    {"frontend": {"code", "const", "ram"}, "app": {...}}. `frontend` is tf_frontend.c,
+    the generated tables and the CMSIS-DSP wrappers; `app` is tf_ser_app.c (audio buffer,
+    control, results)."""
+    text = Path(map_file).read_text(errors="replace")
+    text = text[text.find("Linker script and memory map"):]
+    out = {k: {"code": 0, "const": 0, "ram": 0} for k in ("frontend", "app")}
+    for sec, _addr, size, obj in _MAP_ENTRY.findall(text):
+        name = Path(obj).name
+        if name.startswith(("dsp_arm_", "tf_frontend")):
+            group = "frontend"
+        elif name == "tf_ser_app.o":
+            group = "app"
+        else:
+            continue
+        kind = ("code" if sec.startswith(".text") else
+                "const" if sec.startswith(".rodata") else
+                "ram" if sec.startswith((".bss", ".data", "COMMON")) else None)
+        if kind:
+            out[group][kind] += int(size, 16)
+    return out
