@@ -56,11 +56,13 @@ class LogMelParams:
 
     def __post_init__(self) -> None:
         if self.n_fft & (self.n_fft - 1) or not 32 <= self.n_fft <= 4096:
-            raise ValueError(f"n_fft must be a power of two in 32..4096 (CMSIS rfft), got {self.n_fft}")
+            raise ValueError(f"n_fft must be a power of two in 32..4096 (CMSIS rfft), "
+                             f"got {self.n_fft}")
         if not 0 < self.hop_length <= self.n_fft:
             raise ValueError(f"hop_length must be in 1..n_fft, got {self.hop_length}")
         if not 0 <= self.fmin < self.fmax <= self.sample_rate / 2:
-            raise ValueError(f"need 0 <= fmin < fmax <= sample_rate/2, got {self.fmin}, {self.fmax}")
+            raise ValueError(f"need 0 <= fmin < fmax <= sample_rate/2, "
+                             f"got {self.fmin}, {self.fmax}")
         if self.n_samples < self.n_fft:
             raise ValueError(f"{self.seconds} s is shorter than one FFT window")
 
@@ -172,7 +174,8 @@ class LogMel:
         spec = np.fft.rfft(frames, n=p.n_fft, axis=1)
         power = (spec.real.astype(np.float32) ** 2 + spec.imag.astype(np.float32) ** 2)
         mel = power @ self.filterbank.matrix
-        return (np.float32(10.0) * np.log10(np.maximum(mel, np.float32(p.floor)))).astype(np.float32)
+        db = np.float32(10.0) * np.log10(np.maximum(mel, np.float32(p.floor)))
+        return db.astype(np.float32)
 
     def batch(self, waves: list[np.ndarray] | np.ndarray) -> np.ndarray:
         """Many clips → (n, n_frames, n_mels, 1) float32, the model's input layout."""

@@ -67,7 +67,8 @@ def ccc(x: np.ndarray, y: np.ndarray) -> float:
     x = np.asarray(x, dtype=np.float64).ravel()
     y = np.asarray(y, dtype=np.float64).ravel()
     if x.shape != y.shape or x.size == 0:
-        raise ValueError(f"ccc needs two series of the same non-zero length, got {x.size}, {y.size}")
+        raise ValueError(f"ccc needs two series of the same non-zero length, "
+                         f"got {x.size}, {y.size}")
     mx, my = x.mean(), y.mean()
     cov = np.mean((x - mx) * (y - my))
     den = x.var() + y.var() + (mx - my) ** 2

@@ -127,7 +127,8 @@ def check_scales(model_bytes: bytes) -> None:
 
     m = parse_model(model_bytes)
     bad = [t for t in m.activations
-           if t.quant is not None and len(t.quant.scale) and float(t.quant.scale.min()) < MIN_ACTIVATION_SCALE]
+           if t.quant is not None and len(t.quant.scale)
+           and float(t.quant.scale.min()) < MIN_ACTIVATION_SCALE]
     if bad:
         t = bad[0]
         raise TinyflowError(

@@ -26,7 +26,7 @@ import platform
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +191,8 @@ def _augmenter(seed: int):
     return keras.Sequential([
         layers.RandomFlip("horizontal", seed=seed),
         layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=seed + 1),
-        layers.RandomContrast(0.2, seed=seed + 2),
+        # value_range matters: the default (0, 255) clips our [-1, 1] inputs at 0.
+        layers.RandomContrast(0.2, value_range=(-1.0, 1.0), seed=seed + 2),
     ], name="augment")
 
 
@@ -199,11 +200,12 @@ def train(model: Any, dataset: str | Path, run_dir: str | Path | None = None,
           epochs: int | None = None, batch_size: int | None = None,
           learning_rate: float | None = None, seed: int = 0, resume: bool | None = None,
           strategy: str | None = None, augment: bool = True, verbose: int | str = "auto",
-          limit: int | None = None) -> RunResult:
+          limit: int | None = None, callbacks: list | None = None) -> RunResult:
     """Train a zoo model (name, `ModelSpec`) on `dataset`; returns the run's result.
 
     `resume=None` resumes an interrupted run found in `run_dir`; False starts over.
-    `limit` caps the training split (for quick runs).
+    `limit` caps the training split (for quick runs). `callbacks` are extra Keras
+    callbacks (e.g. a custom progress display).
     """
     import keras
     import tensorflow as tf
@@ -241,7 +243,7 @@ def train(model: Any, dataset: str | Path, run_dir: str | Path | None = None,
                      "strategy": strategy or "default",
                      "loss": "1 - mean CCC" if spec.task == "speech_emotion"
                      else "sparse categorical cross-entropy"},
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": _versions(),
     }
     if spec.entry.dataset == "ser":
@@ -277,13 +279,13 @@ def train(model: Any, dataset: str | Path, run_dir: str | Path | None = None,
     timer = _make_timer()
     callbacks = [keras.callbacks.BackupAndRestore(str(backup)),
                  keras.callbacks.ModelCheckpoint(str(run_dir / "checkpoint.keras")),
-                 timer]
+                 timer, *(callbacks or [])]
     if backup.exists():
         from tinyflow.ui import status
 
         status(f"resuming the interrupted run in {run_dir}")
     try:
-        hist = net.fit(ds, validation_data=val, epochs=epochs, callbacks=callbacks,
+        hist = net.fit(ds, validation_data=val, epochs=epochs, callbacks=callbacks, shuffle=False,
                        verbose=verbose)
     except tf.errors.OpError as e:
         raise TinyflowError(f"training failed in TensorFlow: {e.message.splitlines()[0]}") from None

@@ -19,3 +19,22 @@ def add_board(p: argparse.ArgumentParser, required: bool = True) -> None:
 def add_model(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("-m", "--model", required=required, metavar="MODEL",
                    help="zoo model name (see `tinyflow models`) or a .tflite/.keras path")
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """`--width 0.25 --resolution 96 …`: every zoo option, for use with --model NAME.
+
+    An option the chosen model lacks is refused by `tinyflow.zoo.resolve`, which lists
+    the valid ones. Imports only the zoo registry (stdlib-only at import time).
+    """
+    from tinyflow import zoo
+
+    g = p.add_argument_group("zoo model options (see `tinyflow models`)")
+    for opt in zoo.all_options().values():
+        g.add_argument(f"--{opt.name.replace('_', '-')}", dest=f"zoo_{opt.name}", type=str,
+                       default=None, metavar=opt.type.__name__.upper(), help=opt.help)
+
+
+def model_options(args: argparse.Namespace) -> dict:
+    """The zoo options given on the command line (unset ones left out)."""
+    return {k[4:]: v for k, v in vars(args).items() if k.startswith("zoo_") and v is not None}

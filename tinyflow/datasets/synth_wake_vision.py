@@ -60,11 +60,29 @@ def _color(rng: np.random.Generator, lo: int = 0, hi: int = 255) -> tuple[int, i
     return tuple(int(v) for v in rng.integers(lo, hi + 1, 3))
 
 
-def _clutter(draw, rng: np.random.Generator, s: int, n: int) -> None:
+def _grey_of(c: tuple[int, int, int]) -> float:
+    return 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
+
+
+def _visible(rng: np.random.Generator, bg: float, lo: int = 10, hi: int = 245,
+             min_contrast: float = 45.0) -> tuple[int, int, int]:
+    """A random colour whose grey level differs from the background's by `min_contrast`.
+
+    Applied alike to figures and clutter, so it makes objects visible in greyscale
+    without telling persons from non-persons.
+    """
+    for _ in range(50):
+        c = _color(rng, lo, hi)
+        if abs(_grey_of(c) - bg) >= min_contrast:
+            return c
+    return (lo, lo, lo) if bg > 127 else (hi, hi, hi)
+
+
+def _clutter(draw, rng: np.random.Generator, s: int, n: int, bg: float = 128.0) -> None:
     """Non-person objects with person-like colours and sizes, including upright poles."""
     for _ in range(n):
         kind = rng.choice(["pole", "box", "ball", "tree", "blob"])
-        c = _color(rng, 20, 235)
+        c = _visible(rng, bg)
         x, y = rng.uniform(0, s), rng.uniform(0.2 * s, s)
         h = rng.uniform(0.1, 0.6) * s
         if kind == "pole":
@@ -87,14 +105,14 @@ def _clutter(draw, rng: np.random.Generator, s: int, n: int) -> None:
 
 
 def _figure(draw, rng: np.random.Generator, box: tuple[float, float, float, float],
-            gender: str, age: str, near: bool, outline: bool) -> None:
+            gender: str, age: str, near: bool, outline: bool, bg: float = 128.0) -> None:
     """A person in `box` (x0, y0, x1, y1). `outline` draws a line drawing instead."""
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
     cx = (x0 + x1) / 2
     skin = SKIN[rng.integers(len(SKIN))]
     hair = GREY_HAIR[rng.integers(3)] if age == "older" else HAIR[rng.integers(len(HAIR))]
-    top, bottom = _color(rng, 10, 245), _color(rng, 10, 245)
+    top, bottom = _visible(rng, bg), _visible(rng, bg)
     ink = (20, 20, 20)
     lw = max(1, int(round(min(w, h) * 0.04)))
 
@@ -136,7 +154,8 @@ def _figure(draw, rng: np.random.Generator, box: tuple[float, float, float, floa
     sw = w * (0.62 if gender == "male" else 0.42 if gender == "female" else 0.5)
     hw = w * (0.32 if gender == "male" else 0.4 if gender == "female" else 0.34)
     if gender == "female" and age != "young":  # long hair behind the head
-        shape("ellipse", [cx + stoop - hr * 1.2, hy - hr, cx + stoop + hr * 1.2, hy + hr * 2.2], hair)
+        hx = cx + stoop
+        shape("ellipse", [hx - hr * 1.2, hy - hr, hx + hr * 1.2, hy + hr * 2.2], hair)
     # legs
     leg_w = w * 0.12
     for side in (-1, 1):
@@ -167,7 +186,8 @@ def _figure(draw, rng: np.random.Generator, box: tuple[float, float, float, floa
 def _head_top(shape, cx, hy, hr, gender, age, hair, rng) -> None:
     if age == "unknown":  # a wide hat brim hides the face
         shape("polygon", [(cx - hr * 1.5, hy - hr * 0.1), (cx + hr * 1.5, hy - hr * 0.1),
-                          (cx + hr * 0.8, hy - hr * 0.5), (cx - hr * 0.8, hy - hr * 0.5)], (40, 40, 40))
+                          (cx + hr * 0.8, hy - hr * 0.5), (cx - hr * 0.8, hy - hr * 0.5)],
+              (40, 40, 40))
         shape("ellipse", [cx - hr * 0.8, hy - hr * 1.3, cx + hr * 0.8, hy - hr * 0.3], (40, 40, 40))
     elif gender == "unknown":  # a hood
         shape("ellipse", [cx - hr * 1.05, hy - hr * 1.15, cx + hr * 1.05, hy - hr * 0.05], hair)
@@ -181,25 +201,31 @@ def _object_drawing(draw, rng, box, ink) -> None:
     lw = max(1, int(min(w, h) * 0.03))
     kind = rng.choice(["house", "car", "sun", "tree"])
     if kind == "house":
-        draw.rectangle([x0 + w * 0.2, y0 + h * 0.45, x1 - w * 0.2, y1 - h * 0.1], outline=ink, width=lw)
+        draw.rectangle([x0 + w * 0.2, y0 + h * 0.45, x1 - w * 0.2, y1 - h * 0.1],
+                       outline=ink, width=lw)
         draw.polygon([(x0 + w * 0.15, y0 + h * 0.45), (x1 - w * 0.15, y0 + h * 0.45),
                       ((x0 + x1) / 2, y0 + h * 0.15)], outline=ink, width=lw)
     elif kind == "car":
-        draw.rectangle([x0 + w * 0.1, y0 + h * 0.45, x1 - w * 0.1, y0 + h * 0.7], outline=ink, width=lw)
+        draw.rectangle([x0 + w * 0.1, y0 + h * 0.45, x1 - w * 0.1, y0 + h * 0.7],
+                       outline=ink, width=lw)
         for fx in (0.3, 0.7):
             r = w * 0.09
             cx = x0 + w * fx
-            draw.ellipse([cx - r, y0 + h * 0.7 - r, cx + r, y0 + h * 0.7 + r], outline=ink, width=lw)
+            wy = y0 + h * 0.7
+            draw.ellipse([cx - r, wy - r, cx + r, wy + r], outline=ink, width=lw)
     elif kind == "sun":
         cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, min(w, h) * 0.2
         draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=ink, width=lw)
         for k in range(8):
             a = k * math.pi / 4
             draw.line([(cx + 1.3 * r * math.cos(a), cy + 1.3 * r * math.sin(a)),
-                       (cx + 1.9 * r * math.cos(a), cy + 1.9 * r * math.sin(a))], fill=ink, width=lw)
+                       (cx + 1.9 * r * math.cos(a), cy + 1.9 * r * math.sin(a))],
+                      fill=ink, width=lw)
     else:
-        draw.line([((x0 + x1) / 2, y1 - h * 0.1), ((x0 + x1) / 2, y0 + h * 0.5)], fill=ink, width=lw * 2)
-        draw.ellipse([x0 + w * 0.25, y0 + h * 0.15, x1 - w * 0.25, y0 + h * 0.6], outline=ink, width=lw)
+        mx = (x0 + x1) / 2
+        draw.line([(mx, y1 - h * 0.1), (mx, y0 + h * 0.5)], fill=ink, width=lw * 2)
+        draw.ellipse([x0 + w * 0.25, y0 + h * 0.15, x1 - w * 0.25, y0 + h * 0.6],
+                     outline=ink, width=lw)
 
 
 def _hand(draw, rng, s: int) -> None:
@@ -245,7 +271,8 @@ def render(rng: np.random.Generator, size: int, kind: str, lighting: str,
     img = Image.fromarray(np.broadcast_to(base, (s, s, 3)).astype(np.uint8))
     draw = ImageDraw.Draw(img)
     depiction = kind in ("person_depiction", "non_person_depiction")
-    _clutter(draw, rng, s, int(rng.integers(2, 7)))
+    bg = (_grey_of(sky) + _grey_of(ground)) / 2
+    _clutter(draw, rng, s, int(rng.integers(2, 7)), bg)
     if kind == "body_part":
         _hand(draw, rng, s)
     if depiction:  # a framed sheet of paper with a line drawing on it
@@ -276,7 +303,7 @@ def render(rng: np.random.Generator, size: int, kind: str, lighting: str,
         x0 = rng.uniform(0, s - w)
         y0 = s - h if distance == "near" else rng.uniform(0, s - h)
         box = (x0, y0, x0 + w, y0 + h)
-        _figure(draw, rng, box, gender, age, distance == "near", False)
+        _figure(draw, rng, box, gender, age, distance == "near", False, bg)
         sc.bbox = tuple(int(round(v / ss)) for v in box)  # type: ignore[assignment]
         sc.area = (w * h) / (s * s)
     img = img.resize((size, size), Image.Resampling.BOX)
@@ -321,8 +348,14 @@ def _lighting_of(grey: float) -> str:
 
 
 def generate(out: str | Path, n: int = 600, seed: int = 0, size: int = 128,
-             splits: dict[str, float] | None = None) -> dict:
-    """Write `n` images and the split CSVs under `out`; return a summary dict."""
+             splits: dict[str, float] | None = None, mix: dict[str, float] | None = None,
+             distances: tuple[str, ...] = ("near", "medium", "far")) -> dict:
+    """Write `n` images and the split CSVs under `out`; return a summary dict.
+
+    `mix` (scene kind → fraction; default from datasets/wake_vision.toml) and `distances`
+    tune the difficulty, e.g. `mix={"person": 1, "non_person": 1}, distances=("near",
+    "medium")` for a quick sanity-check set without depictions or far figures.
+    """
     from PIL import Image
 
     if n < 3:
@@ -332,7 +365,11 @@ def generate(out: str | Path, n: int = 600, seed: int = 0, size: int = 128,
     cfg = _CFG["synth"]
     splits = splits or cfg["split_fractions"]
     out = Path(out)
-    mix = cfg["mix"]
+    mix = mix or cfg["mix"]
+    unknown = set(mix) - set(cfg["mix"]) or set(distances) - {"near", "medium", "far"}
+    if unknown:
+        raise TinyflowError(f"unknown scene kind or distance {sorted(unknown)}; kinds: "
+                            f"{', '.join(cfg['mix'])}; distances: near, medium, far")
     kinds = list(mix)
     probs = np.array([mix[k] for k in kinds], np.float64)
     probs /= probs.sum()
@@ -351,9 +388,8 @@ def generate(out: str | Path, n: int = 600, seed: int = 0, size: int = 128,
     for i in range(n):
         rng = np.random.default_rng([seed, i])
         kind = str(rng.choice(kinds, p=probs))
-        kind = "person" if kind == "person" else kind
         lighting = str(rng.choice(["dark", "normal", "bright"]))
-        distance = str(rng.choice(["near", "medium", "far"])) if kind == "person" else ""
+        distance = str(rng.choice(list(distances))) if kind == "person" else ""
         gender = str(rng.choice(["female", "male", "unknown"])) if kind == "person" else ""
         age = str(rng.choice(["young", "middle", "older", "unknown"])) if kind == "person" else ""
         arr, sc = render(rng, size, kind, lighting, distance, gender, age)
@@ -383,7 +419,8 @@ def generate(out: str | Path, n: int = 600, seed: int = 0, size: int = 128,
             w = csv.DictWriter(f, fieldnames=cols, extrasaction="ignore")
             w.writeheader()
             w.writerows(rs)
-    summary = {"generator": GENERATOR, "seed": seed, "n": n, "size": size,
+    summary = {"generator": GENERATOR, "seed": seed, "n": n, "size": size, "mix": mix,
+               "distances": list(distances),
                "splits": {k: len(v) for k, v in rows.items()},
                "person": int(sum(r["person"] for rs in rows.values() for r in rs))}
     (out / "synth_wake_vision.json").write_text(json.dumps({**summary, "images": meta}, indent=1))

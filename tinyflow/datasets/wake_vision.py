@@ -83,7 +83,8 @@ class WakeVision:
         self.root = Path(root)
         if not self.root.is_dir():
             raise TinyflowError(f"Wake Vision folder {self.root} does not exist",
-                                hint="make a synthetic one: tinyflow data synth wake-vision --out DIR")
+                                hint="make a synthetic one: "
+                                     "tinyflow data synth wake-vision --out DIR")
 
     def csv_path(self, split: str) -> Path:
         for pat in _FMT["csv_names"]:

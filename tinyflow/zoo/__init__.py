@@ -54,7 +54,8 @@ class Option:
     def describe(self) -> str:
         rng = (f"one of {'/'.join(map(str, self.choices))}" if self.choices
                else f"{self.min}..{self.max}" if self.min is not None else "")
-        return f"--{self.name.replace('_', '-')} {self.default} ({self.help}{'; ' + rng if rng else ''})"
+        flag = "--" + self.name.replace("_", "-")
+        return f"{flag} {self.default} ({self.help}{'; ' + rng if rng else ''})"
 
 
 @dataclass(frozen=True)
@@ -228,5 +229,5 @@ def quick_tflite(name: str, out_path: str | Path | None = None, seed: int = 0,
     spec = resolve(name, **options)
     if not isinstance(spec, ModelSpec):
         raise TinyflowError("quick_tflite needs a zoo model name")
-    out = Path(out_path) if out_path else Path("build/zoo") / f"{spec.name}-{spec.config_name}.tflite"
+    out = Path(out_path or Path("build/zoo") / f"{spec.name}-{spec.config_name}.tflite")
     return quantize_untrained(spec, out, seed=seed).path
