@@ -52,3 +52,8 @@ def test_zoo_model_on_virtual_board(board, zoo_model, tmp_path):
         assert r.instructions > 100_000 and 0 < r.stack_used < r.stack_size
         assert len(r.layer_cycles) == len(model.operators)
     assert runs[0].cycles == runs[-1].cycles   # same input, same virtual time
+    # the static bound from GCC's call graph covers the painted high-water mark
+    bound = res.sizes["stack_bound"]
+    libc = {"memcpy", "memmove", "memset", "strlen"}   # leaf functions of newlib
+    assert bound["unbounded"] == [] and set(bound["unknown_callees"]) <= libc
+    assert max(r.stack_used for r in runs) <= bound["bytes"] <= res.sizes["regions"][0]["size"]

@@ -187,7 +187,7 @@ def build_firmware(board: Board | str, model: Path | Sequence[Path],
     ccflags = cflags_core + [
         f"-{opt}", "-g", "-ffunction-sections", "-fdata-sections", "-fno-common",
         "-ffreestanding", "-fno-math-errno", "-fstack-usage", "-Wall", "-Wextra",
-    ] + (["-flto"] if lto else [])
+    ] + (["-flto"] if lto else ["-fcallgraph-info=su"])
     cflags = ["-std=gnu99"]
     include_dirs = [str(FIRMWARE / "include"), str(FIRMWARE / "boards"),
                     str(FIRMWARE / "protocol"), str(FIRMWARE / "kernels")]

@@ -52,6 +52,7 @@ class MemoryReport:
     code_bytes: int                          # .text
     const_bytes: int                         # .rodata
     data_bytes: int                          # .data + .bss
+    stack: StackBound | None = None          # static worst case from the call graph
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -62,6 +63,7 @@ class MemoryReport:
                                 for n, s, z in self.symbols[:10]],
             "deepest_frames": [{"function": f, "bytes": b, "kind": q}
                                for f, b, q in self.stack_functions[:5]],
+            "stack_bound": self.stack.to_dict() if self.stack else None,
         }
 
 
@@ -121,7 +123,8 @@ def memory_report(elf: Path, board: Board, obj_dir: Path | None = None) -> Memor
     return MemoryReport(board=board.name, regions=list(uses.values()), sections=sections,
                         symbols=symbols, stack_functions=stack_usage(obj_dir) if obj_dir else [],
                         arena_bytes=sizes["arena"], code_bytes=sizes["text"],
-                        const_bytes=sizes["rodata"], data_bytes=sizes["data"])
+                        const_bytes=sizes["rodata"], data_bytes=sizes["data"],
+                        stack=stack_bound(obj_dir, fpu=board.has_fpu) if obj_dir else None)
 
 
 _SU = re.compile(r"^(?P<loc>.*?):(?P<func>[^:\s]+)\s+(?P<bytes>\d+)\s+(?P<kind>\S+)$")
@@ -139,3 +142,147 @@ def stack_usage(obj_dir: Path) -> list[tuple[str, int, str]]:
                 if b > out.get(f, (-1, ""))[0]:
                     out[f] = (b, m["kind"])
     return sorted(((f, b, k) for f, (b, k) in out.items()), key=lambda t: -t[1])
+
+
+# ------------------------------------------------------------------ static stack bound
+
+_CI_NODE = re.compile(r'node: \{ title: "(?P<title>[^"]+)" label: "(?P<label>[^"]*)"')
+_CI_EDGE = re.compile(r'edge: \{ sourcename: "(?P<src>[^"]+)" targetname: "(?P<dst>[^"]+)"')
+_CI_BYTES = re.compile(r"\\n(\d+) bytes \((static|dynamic|dynamic,bounded)\)")
+
+# Interrupt handlers the firmware enables; each can nest on top of the deepest thread frame.
+ISR_ROOTS = ("bsp_console_irq", "tf_systick_isr")
+
+
+@dataclass
+class StackBound:
+    bytes: int                 # worst case: deepest call chain from reset + ISRs
+    path: list[str]            # the deepest thread-mode chain
+    isr_bytes: int             # deepest interrupt handler chain, with its exception frame
+    unknown: list[str]         # callees without stack information (libc, assembly)
+    unbounded: list[str]       # functions with dynamic frames or in recursion
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"bytes": self.bytes, "path": self.path, "isr_bytes": self.isr_bytes,
+                "unknown_callees": self.unknown, "unbounded": self.unbounded}
+
+
+def stack_bound(obj_dir: Path, root: str = "tf_reset_c", fpu: bool = True) -> StackBound | None:
+    """Worst-case stack from GCC's call graphs (-fcallgraph-info=su .ci files): the deepest
+    chain from `root` plus the deepest interrupt handler chain and its exception frame.
+    Indirect calls and functions without a .ci (libc, hand-written assembly) count as 0 and
+    are listed in `unknown`. None when the build has no .ci files (LTO builds)."""
+    frames: dict[str, int] = {}
+    edges: dict[str, set[str]] = {}
+    unbounded: set[str] = set()
+    files = list(Path(obj_dir).rglob("*.ci"))
+    if not files:
+        return None
+    for ci in files:
+        for line in ci.read_text(errors="replace").splitlines():
+            m = _CI_NODE.search(line)
+            if m:
+                b = _CI_BYTES.search(m["label"])
+                if b:
+                    frames[m["title"]] = int(b.group(1))
+                    if b.group(2) == "dynamic":
+                        unbounded.add(m["title"])
+                continue
+            m = _CI_EDGE.search(line)
+            if m:
+                edges.setdefault(m["src"], set()).add(m["dst"])
+    unknown: set[str] = set()
+    memo: dict[str, tuple[int, list[str]]] = {}
+    active: set[str] = set()
+
+    def deepest(f: str) -> tuple[int, list[str]]:
+        if f in memo:
+            return memo[f]
+        if f in active:              # recursion: no static bound
+            unbounded.add(f)
+            return 0, [f + " (recursive)"]
+        if f not in frames:
+            unknown.add(f)
+            return 0, [f]
+        active.add(f)
+        best: tuple[int, list[str]] = (0, [])
+        for callee in edges.get(f, ()):
+            d = deepest(callee)
+            if d[0] > best[0]:
+                best = d
+        active.discard(f)
+        memo[f] = (frames[f] + best[0], [f] + best[1])
+        return memo[f]
+
+    if root not in frames:
+        return None
+    total, path = deepest(root)
+    exc_frame = 104 if fpu else 32   # stacked registers, with the FP context when lazy-saved
+    isr = max((deepest(r)[0] for r in ISR_ROOTS if r in frames), default=0) + exc_frame
+    short = [p.rsplit(":", 1)[-1] for p in path]
+    return StackBound(total + isr, short, isr, sorted(u.rsplit(":", 1)[-1] for u in unknown),
+                      sorted(u.rsplit(":", 1)[-1] for u in unbounded))
+
+
+# ------------------------------------------------------------------ sizes by object file
+
+def sizes_by_object(elf: Path, obj_dir: Path) -> dict[str, dict[str, int]]:
+    """Linked bytes per object file (relative path under obj_dir, without .o), split into
+    code (functions) and data (objects: constants, .data, .bss, arena). Symbols are matched
+    by name, so a static function defined in two objects is charged to both."""
+    from elftools.elf.elffile import ELFFile
+
+    def symbols(path: Path) -> dict[str, tuple[str, int]]:
+        out: dict[str, tuple[str, int]] = {}
+        with open(path, "rb") as fh:
+            st = ELFFile(fh).get_section_by_name(".symtab")
+            for s in st.iter_symbols() if st else ():
+                kind = s["st_info"]["type"]
+                if kind in ("STT_FUNC", "STT_OBJECT") and s["st_shndx"] != "SHN_UNDEF":
+                    out[s.name] = (kind, s["st_size"])
+        return out
+
+    linked = symbols(elf)
+    result: dict[str, dict[str, int]] = {}
+    for obj in sorted(Path(obj_dir).rglob("*.o")):
+        code = data = 0
+        for name, (kind, _) in symbols(obj).items():
+            if name in linked:
+                size = linked[name][1]
+                if kind == "STT_FUNC":
+                    code += size
+                else:
+                    data += size
+        result[str(obj.relative_to(obj_dir).with_suffix(""))] = {"code": code, "data": data}
+    return result
+
+
+def runtime_sizes(board: Board | str, out_root: Path | None = None) -> dict[str, int]:
+    """What the firmware itself costs on `board`, without any model: a reference build
+    around the small stand-in model, minus that model's own symbols. Returns code (flash,
+    functions and their constants), data (.data/.bss in RAM) in bytes. Cached: the second
+    call is an up-to-date SCons run (well under a second)."""
+    from tinyflow.boards import get_board
+    from tinyflow.build import REPO, build_firmware
+
+    board = get_board(board)
+    stand_in = REPO / "tests" / "fixtures" / "fake_model.c"
+    out = (out_root or Path.cwd() / "build") / board.name / "_runtime"
+    res = build_firmware(board, [stand_in], out, model_name="runtime", report=False)
+    rep = memory_report(res.elf, board)
+    model = sizes_by_object(res.elf, out / "obj").get("model/fake_model",
+                                                      {"code": 0, "data": 0})
+    text_ro = rep.code_bytes + rep.const_bytes
+    # the stand-in's arena is in .tf_arena, not in .data/.bss
+    return {"code": text_ro - model["code"] - _model_rodata(res.elf),
+            "data": rep.data_bytes}
+
+
+def _model_rodata(elf: Path) -> int:
+    """Constant data of the stand-in model (its tensor descriptions), named in fake_model.c."""
+    from elftools.elf.elffile import ELFFile
+
+    with open(elf, "rb") as fh:
+        st = ELFFile(fh).get_section_by_name(".symtab")
+        return sum(s["st_size"] for s in st.iter_symbols()
+                   if s.name in ("tf_model_info", "inputs", "outputs"))

@@ -85,6 +85,15 @@ def run(args: argparse.Namespace) -> int:
           f"arena {s['arena']:,} B; deepest frame: "
           + (f"{s['deepest_frames'][0]['function']} {s['deepest_frames'][0]['bytes']} B"
              if s["deepest_frames"] else "n/a"))
+    sb = s.get("stack_bound")
+    if sb:
+        print(f"stack: at most {sb['bytes']:,} B by the call graph (deepest: "
+              f"{' > '.join(sb['path'][-3:])}; interrupts {sb['isr_bytes']} B), "
+              f"reserve {board.stack_bytes:,} B"
+              + (f"; not bounded: {', '.join(sb['unbounded'])}" if sb["unbounded"] else ""))
+        if sb["bytes"] > board.stack_bytes:
+            ui.status(f"warning: the stack may need {sb['bytes']:,} B, more than the "
+                      f"{board.stack_bytes:,} B reserved in {board.path.name}")
     how = ("tinyflow flash --board " + board.name + (" (starts QEMU)" if board.is_virtual
                                                      else ""))
     print(f"next: {how}")
