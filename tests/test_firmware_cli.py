@@ -1,0 +1,90 @@
+"""tinyflow build / flash / monitor from the command line, in a scratch working directory."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from test_kernels_zoo import zoo_bytes
+
+from tinyflow.boards import BOARDS_DIR
+
+CLI = [sys.executable, "-m", "tinyflow.cli"]
+
+
+def tf(args, cwd, timeout=300):
+    return subprocess.run(CLI + args, cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    (d / "person_det.tflite").write_bytes(zoo_bytes("person_det"))
+    return d
+
+
+def test_build_then_incremental(work):
+    r = tf(["build", "--board", "qemu-m4", "--model", "person_det.tflite", "--json"], work)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    elf = work / "build" / "qemu-m4" / "person_det" / "firmware.elf"
+    assert out["build"]["elf"] == str(elf) and elf.is_file()
+    assert "check the memory budget" in r.stderr and "compile and link" in r.stderr
+    regions = {c["region"]: c for c in out["budget_vs_elf"]}
+    assert regions["ssram23"]["elf"] > 138_000
+    t0 = time.monotonic()
+    again = tf(["build", "--board", "qemu-m4", "--model", "person_det.tflite"], work)
+    assert again.returncode == 0 and "up to date" in again.stdout
+    assert time.monotonic() - t0 < 6   # includes the interpreter start; the build is ~0.3 s
+    assert "ELF - predicted" in again.stdout and "stack: at most" in again.stdout
+
+
+def test_model_that_cannot_fit_stops_before_compiling(work, tmp_path):
+    small = (BOARDS_DIR / "qemu-m4.toml").read_text().replace(
+        'name = "qemu-m4"', 'name = "tiny-m4"').replace(
+        "size = 0x400000           # 4 MB\nkind = \"ram\"", "size = 0x10000\nkind = \"ram\"")
+    assert "0x10000" in small
+    (tmp_path / "tiny-m4.toml").write_text(small)
+    r = tf(["build", "--board", "tiny-m4", "--boards-dir", str(tmp_path), "--model",
+            "person_det.tflite"], work)
+    assert r.returncode != 0
+    assert "does not fit on tiny-m4" in r.stderr and "nothing was compiled" in r.stderr
+    assert "FAIL" in r.stderr and "Traceback" not in r.stderr
+    assert not (work / "build" / "tiny-m4" / "person_det" / "firmware.elf").exists()
+
+
+def test_flash_detach_monitor_stop(work):
+    assert (work / "build" / "qemu-m4" / "person_det" / "firmware.elf").is_file() or \
+        tf(["build", "--board", "qemu-m4", "--model", "person_det.tflite"], work).returncode == 0
+    r = tf(["flash", "--board", "qemu-m4", "--detach", "--json"], work, timeout=60)
+    assert r.returncode == 0, r.stderr
+    info = json.loads(r.stdout)
+    assert info["port"].startswith("/dev/pts/")
+    try:
+        m = tf(["monitor", "--board", "qemu-m4", "--hello", "--seconds", "0.3"], work, 60)
+        assert m.returncode == 0, m.stderr
+        assert "HELLO qemu-m4" in m.stdout and "model person_det" in m.stdout
+    finally:
+        s = tf(["flash", "--board", "qemu-m4", "--stop"], work, 60)
+    assert "stopped" in s.stdout
+    assert "no detached QEMU" in tf(["flash", "--board", "qemu-m4", "--stop"], work).stdout
+
+
+def test_flash_real_board_errors_are_clear(work, tmp_path):
+    r = tf(["flash", "--board", "nucleo-h7"], tmp_path, 60)
+    assert r.returncode != 0 and "no firmware built for nucleo-h7" in r.stderr
+    assert "tinyflow build --board nucleo-h7" in r.stderr
+    elf = work / "build" / "qemu-m4" / "person_det" / "firmware.elf"
+    if shutil.which("pyocd") is None:
+        r = tf(["flash", "--board", "nucleo-h7", "--elf", str(elf)], tmp_path, 60)
+        assert r.returncode != 0 and "pyocd not found" in r.stderr and "pip install" in r.stderr
+    if shutil.which("openocd") is None:
+        r = tf(["flash", "--board", "nucleo-l4r5zi", "--elf", str(elf)], tmp_path, 60)
+        assert "openocd not found" in r.stderr and "apt-get install openocd" in r.stderr
+    r = tf(["flash", "--board", "nucleo-h7", "--runner", "qemu", "--elf", str(elf)], tmp_path)
+    assert r.returncode != 0 and "cannot drive board 'nucleo-h7'" in r.stderr
