@@ -18,7 +18,7 @@ import pytest
 from tinyflow.datasets.synth_ser import synth_clip
 from tinyflow.errors import TinyflowError
 from tinyflow.features import LogMelParams
-from tinyflow.frontend import FRONTEND_DIR, HostFrontend, firmware_sources, stage
+from tinyflow.frontend import FRONTEND_DIR, HostFrontend, firmware_sources, stage, to_pcm16
 from tinyflow.ser_app import SerDevice, build_ser_firmware, stage_app
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -55,7 +55,8 @@ def test_cross_compiles_warning_free_in_c99(core, tmp_path):
 def test_device_features_equal_host_bit_for_bit(board, tmp_path):
     fe = HostFrontend()
     res = build_ser_firmware(board, float_out=True, out_dir=tmp_path / "fw")
-    clips = [pcm_clip(0, 0.55), (0.2 * pcm_clip(1, 1.0) + 3000).astype(np.int16)]
+    # shorter (zero-padded), longer (cropped on the device), DC offset
+    clips = [pcm_clip(0, 0.55), (0.2 * pcm_clip(1, 1.3) + 3000).astype(np.int16)]
     with virtual_board(board, res.elf) as (link, _):
         dev = SerDevice(link)
         for pcm in clips:
@@ -64,8 +65,8 @@ def test_device_features_equal_host_bit_for_bit(board, tmp_path):
             assert np.array_equal(q, fe.clip_q8(pcm, SCALE, ZP))
         # about 3.1-3.2 M instructions for one second of audio (icount, shift=0)
         assert 1e6 < dev.last["instructions"] < 1e7
-        with pytest.raises(TinyflowError, match="at most 16000"):
-            dev.features(np.zeros(16001, np.int16), SCALE, ZP)
+        with pytest.raises(TinyflowError, match=r"at most 32000 \(2.00 s\)"):
+            dev.features(np.zeros(32001, np.int16), SCALE, ZP)
 
 
 @pytest.mark.slow
@@ -104,3 +105,49 @@ def test_ser_app_clip_stream_and_feature_upload_match_host(tmp_path):
         assert w.fe_cycles > 0 and w.net_cycles > 0
         outs.add(bytes(w.adv))
     assert len(outs) > 1   # the estimates move as the window slides
+
+
+@pytest.mark.slow
+def test_invoke_wav_and_eval_target_on_qemu_m4(tmp_path):
+    """The hooks for `tinyflow invoke --board B --input clip.wav` and raw-audio eval."""
+    from test_eval_helpers import SER_SECONDS, ser_model
+
+    from tinyflow.boards import get_board
+    from tinyflow.datasets.ser_manifest import load_wav
+    from tinyflow.datasets.synth_ser import write_wav
+    from tinyflow.hostengine import HostEngine
+    from tinyflow.ir import load_model
+    from tinyflow.runners import get_runner
+    from tinyflow.ser_app import invoke_wav, make_audio_target
+
+    p = LogMelParams(seconds=SER_SECONDS)
+    path = ser_model()
+    net = load_model(path)
+    t, o = net.tensors[net.inputs[0]], net.tensors[net.outputs[0]]
+    s, z = float(t.quant.scale[0]), int(t.quant.zero_point[0])
+    fe, eng = HostFrontend(p), HostEngine(net)
+    wav = tmp_path / "clip.wav"
+    write_wav(wav, synth_clip(np.random.default_rng(5), 0.8, 0.3, 0.6, seconds=0.3))
+    pcm = load_wav(wav)
+    host = eng.invoke(fe.clip_q8(pcm, s, z).reshape(t.shape))[0].ravel()
+
+    r = invoke_wav("qemu-m4", path, wav, p)
+    assert r["raw"] == host.tolist()
+    assert r["arousal"] == pytest.approx((host[0] - o.quant.zero_point[0]) * o.quant.scale[0])
+    assert r["frontend_instructions"] > 0 and r["network_instructions"] > 0
+
+    board = get_board("qemu-m4")
+    elf = build_ser_firmware(board, p, model=net).elf   # what board_workers would pass
+    session = get_runner(board).start(elf)
+    target = make_audio_target(session.port, net.sha256, "qemu-m4#0", p,
+                               icount_shift=board.qemu.icount_shift, session=session)
+    try:
+        q8 = fe.clip_q8(pcm, s, z).reshape(t.shape)
+        infs = target.run([[to_pcm16(pcm)], [q8]])
+        assert target.info()["mode"] == "raw-audio"
+    finally:
+        target.close()
+    for inf in infs:
+        assert inf.outputs[0].ravel().tolist() == host.tolist()
+        assert inf.cycles > 0
+    assert infs[0].cycles > infs[1].cycles     # raw audio adds the front end

@@ -338,8 +338,9 @@ def frontend_budget(params: LogMelParams | None = None, *, audio_max: int | None
     bit-reversal indices for this n_fft, read from the sdist).
     ram = `state` (one tf_fe_stream_t: a window of frame summaries, block sums, FFT
     buffers) + `audio` (the upload buffer of tf_ser_app.c, `audio_max` int16 samples,
-    default one window) + `app` (control and result words). The int8 features go straight
-    into the network's input tensor, so they add nothing beyond the planned arena.
+    default two windows, as tinyflow.ser_app.build_ser_firmware) + `app` (control and
+    result words). The int8 features go straight into the network's input tensor, so they
+    add nothing beyond the planned arena.
     For a linked ELF, `linked_sizes(map)` gives the measured figures.
     """
     p = params or LogMelParams()
@@ -348,7 +349,7 @@ def frontend_budget(params: LogMelParams | None = None, *, audio_max: int | None
     tables = 4 * p.n_fft + 4 * n_w + 3 * 2 * p.n_mels
     fft = _fft_table_bytes(p.n_fft) + 16           # + the arm_cfft_sR_f32_len<n/2> struct
     state = _state_bytes(p, pointer_bytes)
-    audio = 2 * (audio_max or p.n_samples)
+    audio = 2 * (audio_max or 2 * p.n_samples)
     app = 4 * (5 + 5 + 4 * 16) + 4                # ctrl, result header, 16 result rows, flag
     return {"code": CODE_M4, "tables": tables, "fft_tables": fft,
             "flash": CODE_M4 + tables + fft,

@@ -35,6 +35,7 @@ RESULT_HEADER, RESULT_STRIDE = 5, 4
 IN_AUDIO, IN_CTRL, IN_FEATURES = 0, 1, 2
 OUT_ADV, OUT_RESULT, OUT_FEATURES, OUT_FEATURES_F32 = 0, 1, 2, 3
 
+DEFAULT_AUDIO_WINDOWS = 2    # clips up to twice the model's window are accepted
 _NET_RENAMES = ("tf_model_info", "tf_model_input", "tf_model_output", "tf_model_invoke")
 
 
@@ -89,16 +90,22 @@ def stage_app(params: LogMelParams, model: Any = None, root: Path | None = None,
 def build_ser_firmware(board: Any, params: LogMelParams | None = None, model: Any = None,
                        out_dir: Path | None = None, *, float_out: bool = False,
                        audio_max: int | None = None, opt: str = "O2") -> Any:
-    """Build the SER firmware (front end + optional network) for `board`."""
+    """Build the SER firmware (front end + optional network) for `board`.
+
+    `audio_max` is the longest clip accepted in one upload, in samples (default: two
+    windows); the device crops a clip to the window as features.fix_length does, and the
+    host refuses longer clips with a clear error."""
     from tinyflow.boards import get_board
     from tinyflow.build import build_firmware
 
     b = get_board(board)
     params = params or LogMelParams()
     srcs, net = stage_app(params, model, board_name=b.name)
-    defines = [f"TF_SER_FLOAT_OUT={int(float_out)}"]
-    if audio_max:
-        defines.append(f"TF_SER_AUDIO_MAX={int(audio_max)}u")
+    audio_max = int(audio_max or DEFAULT_AUDIO_WINDOWS * params.n_samples)
+    if audio_max < params.n_samples:
+        raise TinyflowError(f"audio_max={audio_max} samples is shorter than the model's "
+                            f"window ({params.n_samples})")
+    defines = [f"TF_SER_FLOAT_OUT={int(float_out)}", f"TF_SER_AUDIO_MAX={audio_max}u"]
     name = "ser_audio" if net else "frontend"
     out = out_dir or REPO / "build" / b.name / (name + ("_f32" if float_out else ""))
     return build_firmware(b, srcs, out, model_name=name, kernels=net, opt=opt,
@@ -205,3 +212,94 @@ class SerDevice:
                 raise TinyflowError("the device consumed no audio")
             pos += res[2]
         return out
+
+
+# ------------------------------------------------------------------ evaluation / invoke hooks
+
+def _board_target_base() -> type:
+    from tinyflow.evaluate.board import BoardTarget
+
+    return BoardTarget
+
+
+def make_audio_target(port: Any, model_sha256: str, name: str,
+                      params: LogMelParams | None = None, **kw: Any) -> Any:
+    """An evaluation target (tinyflow.evaluate.targets.Target) for the SER firmware: the
+    same constructor as `evaluate.board.BoardTarget` (link, handshake, model-hash check,
+    stats, close) plus `params`, and a `run(batch)` whose samples are `[pcm]` (int16 audio,
+    1-D: raw-audio mode, features computed on the device) or `[q8]` (int8 features shaped
+    like the model input: the feature-upload path). Outputs: the network's int8 A/D/V as
+    (1, 3); cycles: front end + network (instructions on a virtual board)."""
+    base = _board_target_base()
+
+    class SerAudioTarget(base):   # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            super().__init__(port, model_sha256, name, **kw)
+            self.device = SerDevice(self.link, params)
+
+        def info(self) -> dict[str, Any]:
+            return {**super().info(), "mode": "raw-audio", "audio_max": self.device.audio_max,
+                    "features": self.device.params.to_dict()}
+
+        def run(self, batch: Any) -> list[Any]:
+            import time
+
+            from tinyflow.evaluate.targets import Inference
+
+            out = []
+            for inputs in batch:
+                x = np.asarray(inputs[0])
+                t0 = time.perf_counter()
+                adv = (self.device.clip(x) if x.dtype == np.int16 and x.ndim == 1
+                       else self.device.from_features(x))
+                last = self.device.last
+                cost = last["instructions"] if last["instructions"] is not None else last["cycles"]
+                out.append(Inference([adv.reshape(1, 3)], cycles=cost,
+                                     stack_bytes=last["stack_used"],
+                                     host_us=(time.perf_counter() - t0) * 1e6))
+            return out
+
+    return SerAudioTarget()
+
+
+def invoke_wav(board: str, model_path: str | Path, wav: str | Path,
+               params: LogMelParams | None = None) -> dict[str, Any]:
+    """`tinyflow invoke --board B --model ser --input clip.wav`: build the SER firmware,
+    start the virtual board, send the clip's 16-bit audio, return A/D/V (dequantized),
+    the raw int8 outputs and the device's cost. Clips longer than
+    the firmware's audio_max (two windows by default) are refused; shorter ones are cropped
+    or zero-padded on the device, as features.fix_length does."""
+    from tinyflow.boards import get_board
+    from tinyflow.datasets.ser_manifest import load_wav
+    from tinyflow.ir import load_model
+    from tinyflow.link import Link
+    from tinyflow.runners import get_runner
+
+    params = params or LogMelParams()
+    b = get_board(board)
+    if not b.is_virtual:
+        raise TinyflowError(f"invoke_wav starts virtual boards only; {b.name} is real",
+                            hint="flash the SER firmware, then use SerDevice over its port")
+    net = load_model(model_path)
+    pcm = to_pcm16(load_wav(wav, params.sample_rate))
+    res = build_ser_firmware(b, params, model=net)
+    o = net.tensors[net.outputs[0]]
+    scale, zp = float(o.quant.scale[0]), int(o.quant.zero_point[0])
+    session = get_runner(b).start(res.elf)
+    try:
+        with Link(session.port, icount_shift=b.qemu.icount_shift) as link:
+            link.connect(timeout=15)
+            dev = SerDevice(link, params)
+            q = dev.clip(pcm)
+            last = dict(dev.last)
+    finally:
+        session.stop()
+    values = (q.astype(np.float64) - zp) * scale
+    ins = last["instructions"]
+    per = ins / last["cycles"] if ins is not None and last["cycles"] else None
+    return {"board": b.name, "wav": str(wav), "samples": int(pcm.size),
+            "arousal": float(values[0]), "dominance": float(values[1]),
+            "valence": float(values[2]), "raw": q.tolist(),
+            "frontend_instructions": round(last["fe_cycles"] * per) if per else None,
+            "network_instructions": round(last["net_cycles"] * per) if per else None,
+            "cycles": last["cycles"], "instructions": ins}
