@@ -164,3 +164,21 @@ def test_train_cli_bad_inputs(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
     assert main(["train", "--model", "ser", "--data", str(tmp_path)]) == 2
     assert "no manifest.csv" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_quantize_cli_on_a_users_keras_file(tmp_path, pd_run, capsys):
+    import shutil
+
+    res, _ = pd_run
+    user = tmp_path / "mine.keras"
+    shutil.copy(res.run_dir / "model.keras", user)
+    assert main(["quantize", "--model", str(user)]) == 2  # no data: says what to add
+    assert "--data DIR" in capsys.readouterr().err
+    data = res.config["dataset"]["path"]
+    assert main(["quantize", "--model", str(user), "--data", data, "--n-rep", "20",
+                 "--max-eval", "40", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["size_bytes"] == (tmp_path / "mine_int8.tflite").stat().st_size
+    assert out["extra"]["preprocessing_like"]["options"]["resolution"] == 48
+    assert (tmp_path / "mine_quant.json").is_file()

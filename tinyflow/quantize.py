@@ -254,6 +254,51 @@ def quantize_run(run_dir: str | Path, out_path: str | Path | None = None, n_rep:
     return res
 
 
+def spec_like(model: Any) -> Any:
+    """The zoo preprocessing that fits a Keras model's input and output shapes.
+
+    (r, r, 1|3) → 2 outputs: person_det at that resolution and channel count;
+    (frames, 26, 1) → 3 outputs: ser with the clip length those frames imply.
+    """
+    from tinyflow import zoo
+    from tinyflow.features import LogMelParams
+
+    shape = tuple(model.inputs[0].shape[1:])
+    outs = model.outputs[0].shape[-1]
+    if len(shape) == 3 and shape[0] == shape[1] and shape[2] in (1, 3) and outs == 2:
+        return zoo.resolve("person_det", resolution=shape[0], channels=shape[2])
+    p = LogMelParams()
+    if len(shape) == 3 and shape[1:] == (p.n_mels, 1) and outs == 3:
+        seconds = ((shape[0] - 1) * p.hop_length + p.n_fft) / p.sample_rate
+        return zoo.resolve("ser", seconds=seconds)
+    raise TinyflowError(f"cannot tell which dataset fits a model with input {list(shape)} "
+                        f"and {outs} outputs",
+                        hint="person detection: (r, r, 1|3) → 2; speech emotion: "
+                             "(frames, 26, 1) → 3; or use the Python API quantize()")
+
+
+def quantize_keras_file(path: str | Path, dataset: str | Path, out_path: str | Path | None = None,
+                        n_rep: int = 100, eval_split: str = "test",
+                        max_eval: int | None = None) -> QuantResult:
+    """Quantize a user's `.keras` on a dataset in one of the supported formats.
+
+    Writes `<stem>_int8.tflite` and `<stem>_quant.json` beside it unless `out_path` is set.
+    """
+    from tinyflow import train as T
+
+    path = Path(path)
+    model = _load_keras(path)
+    spec = spec_like(model)
+    x_rep, _ = T.load_split(spec, dataset, "train", limit=n_rep, seed=0)
+    x_ev, y_ev = T.load_split(spec, dataset, eval_split, limit=max_eval)
+    out = Path(out_path) if out_path else path.with_name(f"{path.stem}_int8.tflite")
+    res = quantize(model, x_rep, out, (x_ev, y_ev), spec.task, n_rep=n_rep)
+    res.extra = {"eval_split": eval_split, "preprocessing_like": spec.to_dict()}
+    out.with_name(f"{out.stem.removesuffix('_int8')}_quant.json").write_text(
+        json.dumps(res.to_dict(), indent=2))
+    return res
+
+
 def quantize_untrained(spec: Any, out_path: str | Path, seed: int = 0, n_rep: int = 16
                        ) -> QuantResult:
     """An untrained zoo model (seeded weights), calibrated on a few synthetic inputs."""

@@ -19,6 +19,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     add_model(p, required=False)
     add_model_options(p)
     p.add_argument("--run", metavar="DIR", help="a `tinyflow train` run directory")
+    p.add_argument("-d", "--data", metavar="PATH",
+                   help="dataset for a .keras outside a run directory (calibration + eval)")
     p.add_argument("--out", metavar="PATH", help="default: <run>/model_int8.tflite")
     p.add_argument("--untrained", action="store_true",
                    help="quantize an untrained zoo model (for engine tests; no data needed)")
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from tinyflow import ui, zoo
     from tinyflow.commands._common import model_options
     from tinyflow.errors import TinyflowError
-    from tinyflow.quantize import quantize_run, quantize_untrained
+    from tinyflow.quantize import quantize_keras_file, quantize_run, quantize_untrained
     from tinyflow.train import default_run_dir
 
     if bool(args.run) == bool(args.model):
@@ -56,11 +58,16 @@ def run(args: argparse.Namespace) -> int:
                 if spec.kind == "tflite":
                     raise TinyflowError(f"{spec.path} is already a .tflite model")
                 run_dir = spec.path.parent
+                if args.data:
+                    ui.status(f"quantizing {spec.path} on {args.data}")
+                    res = quantize_keras_file(spec.path, args.data, args.out, n_rep=args.n_rep,
+                                              eval_split=args.split, max_eval=args.max_eval)
+                    return _report(res, args)
                 if not (run_dir / "config.json").is_file():
                     raise TinyflowError(
                         f"{spec.path} is not in a tinyflow run directory (no config.json "
                         "beside it), so there is no training data to calibrate on",
-                        hint="use the Python API: tinyflow.quantize.quantize(model, rep_data, out)")
+                        hint=f"give a dataset: tinyflow quantize --model {spec.path} --data DIR")
             else:
                 run_dir = default_run_dir(spec)
                 if not (run_dir / "model.keras").is_file():
@@ -70,6 +77,12 @@ def run(args: argparse.Namespace) -> int:
         ui.status(f"quantizing {run_dir}")
         res = quantize_run(run_dir, args.out, n_rep=args.n_rep, eval_split=args.split,
                            max_eval=args.max_eval)
+    return _report(res, args)
+
+
+def _report(res, args: argparse.Namespace) -> int:
+    from tinyflow import ui
+
     if args.json:
         ui.emit_json(res.to_dict())
         return 0

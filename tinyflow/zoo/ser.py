@@ -104,5 +104,5 @@ ENTRY = register(ZooEntry(
     builder=build,
     input_spec_fn=input_spec,
     config_name_fn=config_name,
-    train_defaults={"epochs": 20, "batch_size": 32, "learning_rate": 3e-3},
+    train_defaults={"epochs": 15, "batch_size": 16, "learning_rate": 3e-3},
 ))
