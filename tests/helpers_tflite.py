@@ -20,9 +20,11 @@ CACHE = ROOT / "build" / "test-cache"
 
 
 def to_int8_tflite(model, n_rep: int = 16, seed: int = 0, ranges=None,
-                   per_tensor: bool = False, float_io: bool = False) -> bytes:
+                   per_tensor: bool = False, float_io: bool = False,
+                   int16: bool = False) -> bytes:
     """Full-int8 post-training quantization of a fixed-batch Keras model.
 
+    int16=True converts in TFLite's 16x8 mode (int16 activations, int8 weights).
     `ranges` gives one (low, high) per model input for the representative data (so tests
     get varied input scales and zero points); default (-1, 1).
     """
@@ -44,10 +46,14 @@ def to_int8_tflite(model, n_rep: int = 16, seed: int = 0, ranges=None,
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if int16:
+        conv.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    else:
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     if not float_io:
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.int8
+        conv.inference_input_type = tf.int16 if int16 else tf.int8
+        conv.inference_output_type = tf.int16 if int16 else tf.int8
     if per_tensor:
         conv._experimental_disable_per_channel = True
     return conv.convert()

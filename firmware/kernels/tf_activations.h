@@ -62,6 +62,19 @@ typedef struct {
 
 void tf_hard_swish_s8(const tf_hard_swish_params_t *p, const int8_t *input, int8_t *output);
 
+/* int16 LOGISTIC / TANH (zero point 0): the input is rescaled to the table's units
+ * (x * input_mult + round) >> input_left_shift, then TFLM's 256-entry sigmoid table is
+ * interpolated linearly. Output scale 2^-15. */
+typedef struct {
+    int32_t size;
+    int32_t input_mult;       /* 3 * 2^shift for power-of-two input scales */
+    int32_t input_left_shift; /* a right shift, despite TFLM's name for it */
+} tf_sigmoid16_params_t;
+
+void tf_logistic_s16(const tf_sigmoid16_params_t *p, const int16_t *input, int16_t *output);
+void tf_tanh_s16(const tf_sigmoid16_params_t *p, const int16_t *input, int16_t *output);
+void tf_relu_s16(const tf_relu_params_t *p, const int16_t *input, int16_t *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -95,6 +95,30 @@ static inline int tf_clz32(uint32_t x) {
 #endif
 }
 
+/* One element of an int8 (wide == 0) or int16 (wide != 0) tensor: the kernels that treat
+ * both widths alike take the width as a run-time flag instead of being written twice. */
+static inline int32_t tf_load(const void *base, size_t i, int wide) {
+    return wide ? (int32_t)((const int16_t *)base)[i] : (int32_t)((const int8_t *)base)[i];
+}
+
+static inline void tf_store(void *base, size_t i, int wide, int32_t v) {
+    if (wide) {
+        ((int16_t *)base)[i] = (int16_t)v;
+    } else {
+        ((int8_t *)base)[i] = (int8_t)v;
+    }
+}
+
+/* x * multiplier * 2^shift for a 64-bit accumulator, as TFLM's int64 overload does it:
+ * the Q31 multiplier is first rounded to Q15, then one rounding shift. Used by the
+ * 16x8 (int16 activation, int64 bias) kernels. */
+static inline int32_t tf_mbqm64(int64_t x, int32_t multiplier, int32_t shift) {
+    const int32_t reduced = multiplier < 0x7FFF0000 ? ((multiplier + (1 << 15)) >> 16) : 0x7FFF;
+    const int total_shift = 15 - (int)shift;
+    const int64_t r = x * (int64_t)reduced + ((int64_t)1 << (total_shift - 1));
+    return (int32_t)(r >> total_shift);
+}
+
 /* Saturate to the int8 range and store. */
 static inline int8_t tf_sat_s8(int32_t x) { return (int8_t)tf_clamp_i32(x, -128, 127); }
 

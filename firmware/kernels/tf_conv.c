@@ -157,3 +157,93 @@ void tf_depthwise_conv2d_s8(const tf_conv_params_t *p, const int8_t *input,
         }
     }
 }
+
+/* ---- 16x8: int16 activations (zero point 0), int8 weights, int64 bias ------------------ */
+
+void tf_conv2d_s16(const tf_conv_params_t *p, const int16_t *input, const int8_t *filter,
+                   const int64_t *bias, const int32_t *mult, const int8_t *shift,
+                   int16_t *output) {
+    const int32_t fic = p->filter_in_c;
+    const int32_t groups = p->in_c / fic;
+    const int32_t out_per_group = p->out_c / groups;
+    int16_t *out = output;
+    for (int32_t b = 0; b < p->batches; b++) {
+        const int16_t *in_b = input + (size_t)b * p->in_h * p->in_w * p->in_c;
+        for (int32_t oy = 0; oy < p->out_h; oy++) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            for (int32_t ox = 0; ox < p->out_w; ox++) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                for (int32_t oc = 0; oc < p->out_c; oc++) {
+                    const int32_t ic0 = (oc / out_per_group) * fic;
+                    const int8_t *f_oc = filter + (size_t)oc * p->k_h * p->k_w * fic;
+                    int64_t acc = 0;
+                    for (int32_t ky = 0; ky < p->k_h; ky++) {
+                        const int32_t iy = iy0 + p->dil_h * ky;
+                        if (iy < 0 || iy >= p->in_h) {
+                            continue; /* zero point 0: padding adds nothing */
+                        }
+                        for (int32_t kx = 0; kx < p->k_w; kx++) {
+                            const int32_t ix = ix0 + p->dil_w * kx;
+                            if (ix < 0 || ix >= p->in_w) {
+                                continue;
+                            }
+                            const int16_t *x = in_b + ((size_t)iy * p->in_w + ix) * p->in_c + ic0;
+                            const int8_t *w = f_oc + ((size_t)ky * p->k_w + kx) * fic;
+                            int32_t s = 0; /* 127 * 32768 * fic fits for fic < 512 */
+                            for (int32_t ic = 0; ic < fic; ic++) {
+                                s += (int32_t)x[ic] * (int32_t)w[ic];
+                            }
+                            acc += s;
+                        }
+                    }
+                    if (bias) {
+                        acc += bias[oc];
+                    }
+                    const int32_t v = tf_mbqm64(acc, mult[oc], shift[oc]) + p->output_offset;
+                    *out++ = (int16_t)tf_clamp_i32(v, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void tf_depthwise_conv2d_s16(const tf_conv_params_t *p, const int16_t *input,
+                             const int8_t *filter, const int64_t *bias, const int32_t *mult,
+                             const int8_t *shift, int16_t *output) {
+    const int32_t dm = p->depth_multiplier;
+    for (int32_t b = 0; b < p->batches; b++) {
+        const int16_t *in_b = input + (size_t)b * p->in_h * p->in_w * p->in_c;
+        for (int32_t oy = 0; oy < p->out_h; oy++) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            for (int32_t ox = 0; ox < p->out_w; ox++) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                for (int32_t ic = 0; ic < p->in_c; ic++) {
+                    for (int32_t m = 0; m < dm; m++) {
+                        const int32_t oc = ic * dm + m;
+                        int64_t acc = 0;
+                        for (int32_t ky = 0; ky < p->k_h; ky++) {
+                            const int32_t iy = iy0 + p->dil_h * ky;
+                            if (iy < 0 || iy >= p->in_h) {
+                                continue;
+                            }
+                            for (int32_t kx = 0; kx < p->k_w; kx++) {
+                                const int32_t ix = ix0 + p->dil_w * kx;
+                                if (ix < 0 || ix >= p->in_w) {
+                                    continue;
+                                }
+                                acc += (int32_t)in_b[((size_t)iy * p->in_w + ix) * p->in_c + ic] *
+                                       (int32_t)filter[((size_t)ky * p->k_w + kx) * p->out_c + oc];
+                            }
+                        }
+                        if (bias) {
+                            acc += bias[oc];
+                        }
+                        const int32_t v = tf_mbqm64(acc, mult[oc], shift[oc]) + p->output_offset;
+                        output[(((size_t)b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] =
+                            (int16_t)tf_clamp_i32(v, p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+}

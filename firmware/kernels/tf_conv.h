@@ -43,6 +43,16 @@ void tf_depthwise_conv2d_s8(const tf_conv_params_t *p, const int8_t *input,
                             const int8_t *filter, const int32_t *ebias, const int32_t *mult,
                             const int8_t *shift, int8_t *output);
 
+/* 16x8 variants: int16 activations with zero point 0 (so no offsets and no folding),
+ * int64 bias (may be NULL), 64-bit accumulation and TFLM's int64 requantization. */
+void tf_conv2d_s16(const tf_conv_params_t *p, const int16_t *input, const int8_t *filter,
+                   const int64_t *bias, const int32_t *mult, const int8_t *shift,
+                   int16_t *output);
+
+void tf_depthwise_conv2d_s16(const tf_conv_params_t *p, const int16_t *input,
+                             const int8_t *filter, const int64_t *bias, const int32_t *mult,
+                             const int8_t *shift, int16_t *output);
+
 #ifdef __cplusplus
 }
 #endif

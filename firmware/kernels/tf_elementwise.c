@@ -15,8 +15,8 @@ static inline int32_t binary_one(const tf_binary_params_t *p, int32_t a, int32_t
     return tf_clamp_i32(raw + p->output_offset, p->act_min, p->act_max);
 }
 
-void tf_binary_s8(const tf_binary_params_t *p, const int8_t *in1, const int8_t *in2,
-                  int8_t *output) {
+static void binary(const tf_binary_params_t *p, const void *in1, const void *in2, void *output,
+                   int wide) {
     int32_t idx[TF_KMAX_DIMS] = {0};
     size_t total = 1;
     for (int d = 0; d < TF_KMAX_DIMS; d++) {
@@ -24,7 +24,7 @@ void tf_binary_s8(const tf_binary_params_t *p, const int8_t *in1, const int8_t *
     }
     size_t o1 = 0, o2 = 0;
     for (size_t i = 0; i < total; i++) {
-        output[i] = (int8_t)binary_one(p, in1[o1], in2[o2]);
+        tf_store(output, i, wide, binary_one(p, tf_load(in1, o1, wide), tf_load(in2, o2, wide)));
         /* odometer over the output index, moving both input offsets along */
         for (int d = TF_KMAX_DIMS - 1; d >= 0; d--) {
             idx[d]++;
@@ -38,4 +38,14 @@ void tf_binary_s8(const tf_binary_params_t *p, const int8_t *in1, const int8_t *
             idx[d] = 0;
         }
     }
+}
+
+void tf_binary_s8(const tf_binary_params_t *p, const int8_t *in1, const int8_t *in2,
+                  int8_t *output) {
+    binary(p, in1, in2, output, 0);
+}
+
+void tf_binary_s16(const tf_binary_params_t *p, const int16_t *in1, const int16_t *in2,
+                   int16_t *output) {
+    binary(p, in1, in2, output, 1);
 }

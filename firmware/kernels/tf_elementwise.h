@@ -1,7 +1,7 @@
 /*
- * ADD, SUB and MUL on int8 with NumPy-style broadcasting up to 6 dimensions.
+ * ADD, SUB and MUL on int8 or int16 with NumPy-style broadcasting up to 6 dimensions.
  *
- * ADD/SUB follow TFLM's rescaling: both inputs are shifted left by `left_shift` (20),
+ * ADD/SUB follow TFLM's rescaling: both inputs are shifted left by `left_shift` (20 for int8, 15 for int16),
  * scaled to the common scale 2 * max(s1, s2), combined, then scaled to the output.
  * MUL multiplies the offset inputs and requantizes once.
  */
@@ -32,6 +32,8 @@ typedef struct {
 
 void tf_binary_s8(const tf_binary_params_t *p, const int8_t *in1, const int8_t *in2,
                   int8_t *output);
+void tf_binary_s16(const tf_binary_params_t *p, const int16_t *in1, const int16_t *in2,
+                   int16_t *output);
 
 #ifdef __cplusplus
 }

@@ -29,6 +29,11 @@ void tf_fully_connected_s8(const tf_fc_params_t *p, const int8_t *input, const i
                            const int32_t *bias, const int32_t *mult, const int8_t *shift,
                            int8_t *output);
 
+/* 16x8: int16 input/output, int8 weights, int64 bias (may be NULL), 64-bit accumulation. */
+void tf_fully_connected_s16(const tf_fc_params_t *p, const int16_t *input,
+                            const int8_t *weights, const int64_t *bias, const int32_t *mult,
+                            const int8_t *shift, int16_t *output);
+
 #ifdef __cplusplus
 }
 #endif

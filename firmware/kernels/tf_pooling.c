@@ -1,6 +1,7 @@
 #include "tf_pooling.h"
 
-static void pool(const tf_pool_params_t *p, const int8_t *input, int8_t *output, int is_max) {
+static void pool(const tf_pool_params_t *p, const void *input, void *output, int is_max,
+                 int wide) {
     for (int32_t b = 0; b < p->batches; b++) {
         for (int32_t oy = 0; oy < p->out_h; oy++) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
@@ -11,12 +12,13 @@ static void pool(const tf_pool_params_t *p, const int8_t *input, int8_t *output,
                 const int32_t fx0 = tf_max_i32(0, -x0);
                 const int32_t fx1 = tf_min_i32(p->k_w, p->in_w - x0);
                 for (int32_t c = 0; c < p->channels; c++) {
-                    int32_t acc = is_max ? -128 : 0;
+                    int32_t acc = is_max ? (wide ? -32768 : -128) : 0;
                     int32_t count = 0;
                     for (int32_t fy = fy0; fy < fy1; fy++) {
                         for (int32_t fx = fx0; fx < fx1; fx++) {
-                            const int32_t v = input[(((size_t)b * p->in_h + y0 + fy) * p->in_w +
-                                                     x0 + fx) * p->channels + c];
+                            const int32_t v = tf_load(
+                                input, (((size_t)b * p->in_h + y0 + fy) * p->in_w + x0 + fx) *
+                                           p->channels + c, wide);
                             if (is_max) {
                                 acc = v > acc ? v : acc;
                             } else {
@@ -34,8 +36,8 @@ static void pool(const tf_pool_params_t *p, const int8_t *input, int8_t *output,
                         }
                     }
                     acc = tf_clamp_i32(acc, p->act_min, p->act_max);
-                    output[(((size_t)b * p->out_h + oy) * p->out_w + ox) * p->channels + c] =
-                        (int8_t)acc;
+                    tf_store(output, (((size_t)b * p->out_h + oy) * p->out_w + ox) * p->channels + c,
+                             wide, acc);
                 }
             }
         }
@@ -43,9 +45,17 @@ static void pool(const tf_pool_params_t *p, const int8_t *input, int8_t *output,
 }
 
 void tf_avg_pool_s8(const tf_pool_params_t *p, const int8_t *input, int8_t *output) {
-    pool(p, input, output, 0);
+    pool(p, input, output, 0, 0);
 }
 
 void tf_max_pool_s8(const tf_pool_params_t *p, const int8_t *input, int8_t *output) {
-    pool(p, input, output, 1);
+    pool(p, input, output, 1, 0);
+}
+
+void tf_avg_pool_s16(const tf_pool_params_t *p, const int16_t *input, int16_t *output) {
+    pool(p, input, output, 0, 1);
+}
+
+void tf_max_pool_s16(const tf_pool_params_t *p, const int16_t *input, int16_t *output) {
+    pool(p, input, output, 1, 1);
 }

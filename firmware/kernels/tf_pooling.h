@@ -1,5 +1,5 @@
 /*
- * AVERAGE_POOL_2D and MAX_POOL_2D on int8 NHWC. Input and output share quantization
+ * AVERAGE_POOL_2D and MAX_POOL_2D on int8 or int16 NHWC. Input and output share quantization
  * (TFLite requires it), so no requantization: only the fused-activation clamp.
  * Windows are clipped at the border; the average divides by the clipped count.
  */
@@ -24,6 +24,8 @@ typedef struct {
 
 void tf_avg_pool_s8(const tf_pool_params_t *p, const int8_t *input, int8_t *output);
 void tf_max_pool_s8(const tf_pool_params_t *p, const int8_t *input, int8_t *output);
+void tf_avg_pool_s16(const tf_pool_params_t *p, const int16_t *input, int16_t *output);
+void tf_max_pool_s16(const tf_pool_params_t *p, const int16_t *input, int16_t *output);
 
 #ifdef __cplusplus
 }

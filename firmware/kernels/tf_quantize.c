@@ -6,24 +6,31 @@ static inline double round_away(double x) {
     return t;
 }
 
-void tf_quantize_f32_s8(const tf_quant_params_t *p, const float *input, int8_t *output) {
+static inline int32_t lo_of(int wide) { return wide ? INT16_MIN : INT8_MIN; }
+static inline int32_t hi_of(int wide) { return wide ? INT16_MAX : INT8_MAX; }
+
+void tf_quantize_f32(const tf_quant_params_t *p, const float *input, void *output) {
+    const double lo = lo_of(p->out_wide), hi = hi_of(p->out_wide);
     for (int32_t i = 0; i < p->size; i++) {
         const double q = round_away((double)input[i] / p->scale);
         double v = q + (double)p->output_zero_point;
-        v = v < -128.0 ? -128.0 : (v > 127.0 ? 127.0 : v);
-        output[i] = (int8_t)v;
+        v = v < lo ? lo : (v > hi ? hi : v);
+        tf_store(output, (size_t)i, p->out_wide, (int32_t)v);
     }
 }
 
-void tf_requantize_s8(const tf_quant_params_t *p, const int8_t *input, int8_t *output) {
+void tf_requantize(const tf_quant_params_t *p, const void *input, void *output) {
     for (int32_t i = 0; i < p->size; i++) {
-        const int32_t v = tf_mbqm((int32_t)input[i] - p->input_zero_point, p->mult, p->shift);
-        output[i] = tf_sat_s8(v + p->output_zero_point);
+        const int32_t x = tf_load(input, (size_t)i, p->in_wide) - p->input_zero_point;
+        const int32_t v = tf_mbqm(x, p->mult, p->shift) + p->output_zero_point;
+        tf_store(output, (size_t)i, p->out_wide,
+                 tf_clamp_i32(v, lo_of(p->out_wide), hi_of(p->out_wide)));
     }
 }
 
-void tf_dequantize_s8_f32(const tf_quant_params_t *p, const int8_t *input, float *output) {
+void tf_dequantize_f32(const tf_quant_params_t *p, const void *input, float *output) {
     for (int32_t i = 0; i < p->size; i++) {
-        output[i] = (float)(p->scale * (double)((int32_t)input[i] - p->input_zero_point));
+        const int32_t x = tf_load(input, (size_t)i, p->in_wide) - p->input_zero_point;
+        output[i] = (float)(p->scale * (double)x);
     }
 }

@@ -1,6 +1,6 @@
 #include "tf_reduce.h"
 
-void tf_mean_s8(const tf_mean_params_t *p, const int8_t *input, int8_t *output) {
+static void mean(const tf_mean_params_t *p, const void *input, void *output, int wide) {
     int32_t strides[TF_KMAX_DIMS];
     int32_t s = 1;
     for (int d = TF_KMAX_DIMS - 1; d >= 0; d--) {
@@ -22,7 +22,7 @@ void tf_mean_s8(const tf_mean_params_t *p, const int8_t *input, int8_t *output) 
             for (int d = 0; d < TF_KMAX_DIMS; d++) {
                 off += (size_t)inner[d] * (size_t)strides[d];
             }
-            sum += input[off];
+            sum += tf_load(input, off, wide);
             int d = TF_KMAX_DIMS - 1;
             for (; d >= 0; d--) {
                 if (!p->reduced[d]) {
@@ -38,7 +38,9 @@ void tf_mean_s8(const tf_mean_params_t *p, const int8_t *input, int8_t *output) 
             }
         }
         const int32_t centered = (int32_t)((int64_t)sum - (int64_t)p->input_zero_point * p->count);
-        output[out_i++] = tf_sat_s8(tf_mbqm(centered, p->mult, p->shift) + p->output_zero_point);
+        const int32_t lo = wide ? INT16_MIN : INT8_MIN, hi = wide ? INT16_MAX : INT8_MAX;
+        tf_store(output, out_i++, wide,
+                 tf_clamp_i32(tf_mbqm(centered, p->mult, p->shift) + p->output_zero_point, lo, hi));
         int d = TF_KMAX_DIMS - 1;
         for (; d >= 0; d--) {
             if (p->reduced[d]) {
@@ -53,4 +55,12 @@ void tf_mean_s8(const tf_mean_params_t *p, const int8_t *input, int8_t *output) 
             break;
         }
     }
+}
+
+void tf_mean_s8(const tf_mean_params_t *p, const int8_t *input, int8_t *output) {
+    mean(p, input, output, 0);
+}
+
+void tf_mean_s16(const tf_mean_params_t *p, const int16_t *input, int16_t *output) {
+    mean(p, input, output, 1);
 }

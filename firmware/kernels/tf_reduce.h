@@ -1,5 +1,5 @@
 /*
- * MEAN on int8 over any set of axes, computed the way TFLM's QuantizedMeanOrSum does:
+ * MEAN on int8 or int16 over any set of axes, computed the way TFLM's QuantizedMeanOrSum does:
  * an int32 sum per output, minus zero_point * count, times a multiplier into which
  * the code generator has already folded 1/count. No scratch buffer: each output sums
  * its own window.
@@ -23,6 +23,7 @@ typedef struct {
 } tf_mean_params_t;
 
 void tf_mean_s8(const tf_mean_params_t *p, const int8_t *input, int8_t *output);
+void tf_mean_s16(const tf_mean_params_t *p, const int16_t *input, int16_t *output);
 
 #ifdef __cplusplus
 }

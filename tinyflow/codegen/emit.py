@@ -180,7 +180,7 @@ class LayerCtx:
     # -- declarations --------------------------------------------------------------------
     def array(self, suffix: str, values: Any, ctype: str = "int32_t", comment: str = "") -> str:
         np_t = {"int32_t": np.int32, "int8_t": np.int8, "int16_t": np.int16, "float": np.float32,
-                "uint8_t": np.uint8}[ctype]
+                "uint8_t": np.uint8, "int64_t": np.int64}[ctype]
         arr = self.gen.add_array(f"{self.prefix}_{suffix}", np.asarray(values, dtype=np_t),
                                  ctype, comment or suffix)
         self.const_bytes += arr.nbytes
@@ -199,6 +199,9 @@ class LayerCtx:
         self.statements.append(text)
 
     # -- checks --------------------------------------------------------------------------
+    def int_range(self, t: Tensor) -> tuple[int, int]:
+        return (-32768, 32767) if t.dtype == "int16" else (-128, 127)
+
     def need_dtype(self, t: Tensor | None, *dtypes: str, role: str = "tensor") -> None:
         if t is not None and t.dtype not in dtypes:
             raise Unsupported(f"{role} '{t.name}' is {t.dtype}; this op supports "

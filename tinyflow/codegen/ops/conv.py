@@ -43,10 +43,11 @@ def effective_bias(ctx: LayerCtx, bias, weights: np.ndarray, sum_axes: tuple[int
 
 def _conv_common(ctx: LayerCtx, depthwise: bool) -> None:
     x, w, b, y = ctx.req(0), ctx.req(1), ctx.inp(2), ctx.out()
-    ctx.need_dtype(x, "int8", role="input")
-    ctx.need_dtype(y, "int8", role="output")
+    wide = x.dtype == "int16"  # 16x8: int16 activations, int64 bias
+    ctx.need_dtype(x, "int8", "int16", role="input")
+    ctx.need_dtype(y, x.dtype, role="output")
     ctx.need_dtype(w, "int8", role="filter")
-    ctx.need_dtype(b, "int32", role="bias")
+    ctx.need_dtype(b, "int64" if wide else "int32", role="bias")
     if not w.is_const or (b is not None and not b.is_const):
         raise Unsupported(f"filter '{w.name}' or its bias is not constant")
     if len(x.shape) != 4 or len(w.shape) != 4 or len(y.shape) != 4:
@@ -75,9 +76,11 @@ def _conv_common(ctx: LayerCtx, depthwise: bool) -> None:
     s_in, z_in = ctx.need_quant(x, "input")
     s_out, z_out = ctx.need_quant(y, "output")
     act = o.get("fused_activation_function", "NONE")
-    rng = activation_range(act, s_out, z_out)
+    rng = activation_range(act, s_out, z_out, *ctx.int_range(y))
     if rng is None:
         raise Unsupported(f"fused activation {act}", hint="use RELU or RELU6")
+    if wide and (z_in, z_out) != (0, 0):
+        raise Unsupported("int16 activations with a non-zero zero point")
     mult, shift = per_channel_multipliers(ctx, oc, s_in, s_out)
     params = ctx.params(
         "tf_conv_params_t", batches=n, in_h=ih, in_w=iw, in_c=ic, out_h=oh, out_w=ow, out_c=oc,
@@ -85,9 +88,12 @@ def _conv_common(ctx: LayerCtx, depthwise: bool) -> None:
         stride_h=sh, stride_w=sw, dil_h=dh, dil_w=dw,
         pad_top=pad_before(sh, dh, ih, kh, oh), pad_left=pad_before(sw, dw, iw, kw, ow),
         input_offset=-z_in, output_offset=z_out, act_min=rng[0], act_max=rng[1])
-    bias = effective_bias(ctx, b, np.asarray(w.data), (0, 1, 2) if depthwise else (1, 2, 3),
-                          -z_in)
-    fn = "tf_depthwise_conv2d_s8" if depthwise else "tf_conv2d_s8"
+    if wide:
+        bias = ctx.ptr(b) if b is not None else "NULL"
+    else:
+        bias = effective_bias(ctx, b, np.asarray(w.data), (0, 1, 2) if depthwise else (1, 2, 3),
+                              -z_in)
+    fn = ("tf_depthwise_conv2d" if depthwise else "tf_conv2d") + ("_s16" if wide else "_s8")
     ctx.call(fn, params, ctx.ptr(x, const=True), ctx.ptr(w), bias, mult, shift, ctx.ptr(y))
 
 

@@ -23,13 +23,15 @@ def broadcast_strides(shape: tuple[int, ...], out: list[int]) -> list[int]:
 @lowering("ADD", "SUB", "MUL")
 def binary(ctx: LayerCtx) -> None:
     a, b, y = ctx.req(0), ctx.req(1), ctx.out()
-    for t, role in ((a, "input 1"), (b, "input 2"), (y, "output")):
-        ctx.need_dtype(t, "int8", role=role)
+    wide = y.dtype == "int16"
+    ctx.need_dtype(y, "int8", "int16", role="output")
+    ctx.need_dtype(a, y.dtype, role="input 1")
+    ctx.need_dtype(b, y.dtype, role="input 2")
     s1, z1 = ctx.need_quant(a, "input 1")
     s2, z2 = ctx.need_quant(b, "input 2")
     so, zo = ctx.need_quant(y, "output")
     act = ctx.opts.get("fused_activation_function", "NONE")
-    rng = activation_range(act, so, zo)
+    rng = activation_range(act, so, zo, *ctx.int_range(y))
     if rng is None:
         raise Unsupported(f"fused activation {act}", hint="use RELU or RELU6")
     out = pad_dims(y.shape)
@@ -42,7 +44,7 @@ def binary(ctx: LayerCtx) -> None:
         fields.update(left_shift=0, input1_mult=0, input1_shift=0, input2_mult=0,
                       input2_shift=0, output_mult=m, output_shift=s)
     else:
-        left_shift = 20
+        left_shift = 15 if wide else 20
         twice_max = 2.0 * max(s1, s2)
         m1, sh1 = quantize_multiplier(s1 / twice_max)
         m2, sh2 = quantize_multiplier(s2 / twice_max)
@@ -50,5 +52,6 @@ def binary(ctx: LayerCtx) -> None:
         fields.update(left_shift=left_shift, input1_mult=m1, input1_shift=sh1,
                       input2_mult=m2, input2_shift=sh2, output_mult=mo, output_shift=sho)
     fields.update(act_min=rng[0], act_max=rng[1])
-    ctx.call("tf_binary_s8", ctx.params("tf_binary_params_t", **fields),
+    ctx.call("tf_binary_s16" if wide else "tf_binary_s8",
+             ctx.params("tf_binary_params_t", **fields),
              ctx.ptr(a, const=True), ctx.ptr(b, const=True), ctx.ptr(y))

@@ -13,10 +13,11 @@ from tinyflow.codegen.registry import Unsupported, lowering
 @lowering("FULLY_CONNECTED")
 def fully_connected(ctx: LayerCtx) -> None:
     x, w, b, y = ctx.req(0), ctx.req(1), ctx.inp(2), ctx.out()
-    ctx.need_dtype(x, "int8", role="input")
-    ctx.need_dtype(y, "int8", role="output")
+    wide = x.dtype == "int16"  # 16x8: int16 activations, int64 bias
+    ctx.need_dtype(x, "int8", "int16", role="input")
+    ctx.need_dtype(y, x.dtype, role="output")
     ctx.need_dtype(w, "int8", role="weights")
-    ctx.need_dtype(b, "int32", role="bias")
+    ctx.need_dtype(b, "int64" if wide else "int32", role="bias")
     if not w.is_const:
         raise Unsupported(f"weights '{w.name}' are not constant (a matmul of two activations)",
                           hint="BATCH_MATMUL is not supported yet")
@@ -31,7 +32,7 @@ def fully_connected(ctx: LayerCtx) -> None:
     s_in, z_in = ctx.need_quant(x, "input")
     s_out, z_out = ctx.need_quant(y, "output")
     act = ctx.opts.get("fused_activation_function", "NONE")
-    rng = activation_range(act, s_out, z_out)
+    rng = activation_range(act, s_out, z_out, *ctx.int_range(y))
     if rng is None:
         raise Unsupported(f"fused activation {act}", hint="use RELU or RELU6")
     if w.quant is not None and not w.quant.per_channel:
@@ -46,7 +47,9 @@ def fully_connected(ctx: LayerCtx) -> None:
     input_offset = -z_in
     if b is not None and not b.is_const:
         raise Unsupported(f"bias '{b.name}' is not constant")
-    if filter_offset == 0:  # fold input_offset * sum(w) into the bias (see tf_fully_connected.h)
+    if wide:
+        bias = ctx.ptr(b) if b is not None else "NULL"
+    elif filter_offset == 0:  # fold input_offset * sum(w) into the bias (tf_fully_connected.h)
         bias = effective_bias(ctx, b, np.asarray(w.data), (1,), input_offset)
         input_offset = 0
     else:
@@ -54,5 +57,5 @@ def fully_connected(ctx: LayerCtx) -> None:
     params = ctx.params("tf_fc_params_t", batches=x.size // depth, depth=depth, units=units,
                         input_offset=input_offset, filter_offset=filter_offset,
                         output_offset=z_out, act_min=rng[0], act_max=rng[1])
-    ctx.call("tf_fully_connected_s8", params, ctx.ptr(x, const=True), ctx.ptr(w), bias, mult,
-             shift, ctx.ptr(y))
+    fn = "tf_fully_connected_s16" if wide else "tf_fully_connected_s8"
+    ctx.call(fn, params, ctx.ptr(x, const=True), ctx.ptr(w), bias, mult, shift, ctx.ptr(y))

@@ -17,8 +17,8 @@ def fold_count(mult: int, shift: int, count: int) -> tuple[int, int]:
 @lowering("MEAN")
 def mean(ctx: LayerCtx) -> None:
     x, y = ctx.req(0), ctx.out()
-    ctx.need_dtype(x, "int8", role="input")
-    ctx.need_dtype(y, "int8", role="output")
+    ctx.need_dtype(x, "int8", "int16", role="input")
+    ctx.need_dtype(y, x.dtype, role="output")
     axes = ctx.const_values(ctx.req(1), "axis").reshape(-1).tolist()
     rank = len(x.shape)
     resolved = sorted({a + rank if a < 0 else a for a in axes})
@@ -39,4 +39,5 @@ def mean(ctx: LayerCtx) -> None:
     m, s = fold_count(m, s, count)
     params = ctx.params("tf_mean_params_t", dims=dims, reduced=reduced, count=count,
                         input_zero_point=z_in, output_zero_point=z_out, mult=m, shift=s)
-    ctx.call("tf_mean_s8", params, ctx.ptr(x, const=True), ctx.ptr(y))
+    fn = "tf_mean_s16" if x.dtype == "int16" else "tf_mean_s8"
+    ctx.call(fn, params, ctx.ptr(x, const=True), ctx.ptr(y))

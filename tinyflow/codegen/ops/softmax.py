@@ -12,6 +12,9 @@ SCALED_DIFF_INT_BITS = 5
 @lowering("SOFTMAX")
 def softmax(ctx: LayerCtx) -> None:
     x, y = ctx.req(0), ctx.out()
+    if x.dtype == "int16":
+        raise Unsupported("int16 SOFTMAX (TFLM's exp/reciprocal lookup tables) is not "
+                          "implemented yet", hint="quantize the model in plain int8 mode")
     ctx.need_dtype(x, "int8", role="input")
     ctx.need_dtype(y, "int8", role="output")
     s_in, _ = ctx.need_quant(x, "input")
