@@ -188,6 +188,10 @@ __attribute__((used, noreturn)) void tf_fault_c(const uint32_t *frame, uint32_t 
 void tf_exit(int code)
 {
 #if TF_VIRTUAL
+    /* When QEMU exits, its pty hangs up and the host loses whatever it has not read yet
+     * (a FAULT frame, the EXIT reply): give it ~20M instructions, about 0.1 s. */
+    for (volatile uint32_t i = 0; i < 4000000u; i++) {
+    }
     /* Semihosting SYS_EXIT_EXTENDED: QEMU exits with `code`. */
     static volatile uint32_t block[2];
     block[0] = 0x20026u;  /* ADP_Stopped_ApplicationExit */
