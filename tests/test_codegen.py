@@ -198,3 +198,49 @@ def test_inplace_placement_stays_bit_exact(small_cnn_bytes):
     for _ in range(5):
         x = rng.integers(-128, 128, (1, 24, 24, 3)).astype(np.int8)
         assert np.array_equal(engine.invoke(x)[0], oracle.invoke(x)[0])
+
+
+def test_overlapping_windowed_ops_stay_bit_exact():
+    """Place each windowed op's output `output_lead_bytes` before its input, overlapping
+    the rest, as a planner with partial in-place reuse would; results must not change."""
+    import keras
+    import numpy as np
+    from kernel_cases import build
+
+    from tinyflow.codegen import output_lead_bytes
+    from tinyflow.hostengine import HostEngine
+    from tinyflow.ir import parse_model
+    from tinyflow.oracle import TflmOracle
+    from tinyflow.plan import MemoryPlan
+
+    def chain(_):
+        def fn(x):
+            x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(x)
+            x = keras.layers.DepthwiseConv2D(3, padding="same")(x)
+            x = keras.layers.MaxPooling2D(3, strides=1, padding="same")(x)
+            x = keras.layers.Conv2D(12, (3, 5), strides=2, padding="same")(x)
+            x = keras.layers.AveragePooling2D(2, padding="valid")(x)
+            return keras.layers.Conv2D(6, 1)(x)
+        return (13, 11, 8), fn, (-1.0, 1.0)
+
+    data = build("overlap chain", [{"v": 1}], chain)
+    model = parse_model(data)
+    ops = model.operators
+    assert [op.opcode for op in ops] == ["CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D",
+                                         "CONV_2D", "AVERAGE_POOL_2D", "CONV_2D"]
+    leads = [output_lead_bytes(model, op) for op in ops]
+    assert all(lead is not None and 0 <= lead < model.tensors[op.outputs[0]].nbytes
+               for lead, op in zip(leads, ops))
+    # the chain's tensors each sit `lead` bytes below the one before
+    offsets = {ops[0].inputs[0]: sum(leads)}
+    for op, lead in zip(ops, leads):
+        offsets[op.outputs[0]] = offsets[op.inputs[0]] - lead
+    arena = max(off + model.tensors[t].nbytes for t, off in offsets.items())
+    plan = MemoryPlan(buffers=[], arena_size=arena, n_steps=len(ops), offsets=offsets)
+    engine, oracle = HostEngine(model, plan=plan), TflmOracle(data)
+    rng = np.random.default_rng(0)
+    for _ in range(4):
+        x = rng.integers(-128, 128, model.tensors[model.inputs[0]].shape).astype(np.int8)
+        assert np.array_equal(engine.invoke(x)[0], oracle.invoke(x)[0])
+    # and the saving is real: far less than input + output for every op
+    assert arena < sum(model.tensors[t].nbytes for t in offsets) / 2

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from tinyflow.codegen.emit import DTYPE_ENUM, Generation, LayerCtx, LayerInfo, c_comment
-from tinyflow.codegen.registry import LOWERINGS, Unsupported, supported_ops
+from tinyflow.codegen.overlap import output_lead_bytes
+from tinyflow.codegen.registry import LOWERINGS, Unsupported, inplace_inputs, supported_ops
 from tinyflow.errors import TinyflowError
 from tinyflow.ir import Model, Operator
 
@@ -34,6 +35,8 @@ __all__ = [
     "GeneratedModel",
     "LayerInfo",
     "generate",
+    "inplace_inputs",
+    "output_lead_bytes",
     "supported_ops",
     "unsupported",
 ]
