@@ -94,20 +94,76 @@ def run_board(board: str, model: Path, seconds: float, hop: int) -> dict:
     }
 
 
+def eval_board(board: str, n: int, root: Path) -> dict:
+    """Raw synthetic clips in, A/D/V out: CCC per dimension on the device (raw audio), the
+    host pipeline on the same C features (HostFrontend + HostEngine) and the numpy
+    pipeline (features.py + HostEngine). Uses the small 0.25 s `ser`-shaped test network
+    (tests/test_eval_helpers.py), whose outputs vary from clip to clip."""
+    import csv
+
+    from _fw import virtual_board
+    from test_eval_helpers import SER_SECONDS, ser_model
+
+    from tinyflow.datasets.ser_manifest import load_wav
+    from tinyflow.datasets.synth_ser import generate
+    from tinyflow.features import LogMel, LogMelParams
+    from tinyflow.frontend import HostFrontend, to_pcm16
+    from tinyflow.hostengine import HostEngine
+    from tinyflow.ir import load_model
+    from tinyflow.metrics import ccc
+    from tinyflow.ser_app import SerDevice, build_ser_firmware
+
+    p = LogMelParams(seconds=SER_SECONDS)
+    data = root / f"synth_ser_{n}"
+    if not (data / "manifest.csv").is_file():
+        generate(data, n=n, seed=0, seconds=SER_SECONDS)
+    rows = list(csv.DictReader(open(data / "manifest.csv")))
+    y = np.array([[float(r[k]) for k in ("arousal", "dominance", "valence")] for r in rows])
+    waves = [load_wav(data / r["path"]) for r in rows]
+    path = ser_model()
+    net = load_model(path)
+    t, o = net.tensors[net.inputs[0]], net.tensors[net.outputs[0]]
+    s, z = float(t.quant.scale[0]), int(t.quant.zero_point[0])
+    os_, oz = float(o.quant.scale[0]), int(o.quant.zero_point[0])
+    eng, fe, ref = HostEngine(net), HostFrontend(p), LogMel(p)
+    host = np.array([eng.invoke(fe.clip_q8(w, s, z).reshape(t.shape))[0].ravel() for w in waves])
+    numpy_q = [np.clip(np.round(ref(w) / np.float32(s)) + z, -128, 127).astype(np.int8)
+               for w in waves]
+    nump = np.array([eng.invoke(q.reshape(t.shape))[0].ravel() for q in numpy_q])
+    res = build_ser_firmware(board, p, model=net)
+    with virtual_board(board, res.elf) as (link, _):
+        dev = SerDevice(link, p)
+        device = np.array([dev.clip(to_pcm16(w)) for w in waves])
+
+    def cccs(q: np.ndarray) -> list[float]:
+        v = (q.astype(np.float64) - oz) * os_
+        return [round(ccc(v[:, d], y[:, d]), 6) for d in range(3)]
+
+    return {"board": board, "n": n, "model": path.name,
+            "device_equals_host": int((device == host).all(axis=1).sum()),
+            "numpy_differs_from_device": int((nump != device).any(axis=1).sum()),
+            "ccc_device": cccs(device), "ccc_host_c": cccs(host), "ccc_host_numpy": cccs(nump)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--boards", default="qemu-m4,qemu-m7,qemu-m55")
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--hop", type=int, default=8000, help="stream hop in samples (0.5 s)")
+    ap.add_argument("--eval-n", type=int, default=24,
+                    help="synthetic clips for the raw-audio CCC check (0 skips it)")
     args = ap.parse_args()
     from tinyflow.frontend import frontend_budget
 
     model = ser_tflite()
-    rows = [run_board(b, model, args.seconds, args.hop) for b in args.boards.split(",")]
+    boards = args.boards.split(",")
+    rows = [run_board(b, model, args.seconds, args.hop) for b in boards]
+    evals = [eval_board(b, args.eval_n, ROOT / "build" / "bench") for b in boards] \
+        if args.eval_n else []
     out = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
            "command": "benchmarks/frontend_bench.py " + " ".join(sys.argv[1:]),
            "model": model.name, "hop": args.hop, "seconds": args.seconds,
-           "frontend_budget": frontend_budget(), "boards": rows}
+           "frontend_budget": frontend_budget(), "boards": rows, "eval": evals}
     res_dir = HERE / "results"
     res_dir.mkdir(exist_ok=True)
     (res_dir / "frontend.json").write_text(json.dumps(out, indent=1) + "\n")
@@ -130,6 +186,19 @@ def main() -> None:
                   f"{f['code']:,} / {f['const']:,} |")
     md += ["", "Front-end budget (tinyflow.frontend.frontend_budget, default LogMelParams): "
            + ", ".join(f"{k} {v:,} B" for k, v in out["frontend_budget"].items()), ""]
+    if evals:
+        md += ["## Raw audio in, A/D/V out: CCC per dimension (arousal, dominance, valence)", "",
+               f"{evals[0]['n']} synthetic clips (tinyflow.datasets.synth_ser, 0.25 s ±20 %), "
+               f"network {evals[0]['model']} (random weights: the CCC values only show that "
+               "device and host agree, not model quality).", "",
+               "| board | device == host C pipeline | CCC device (raw audio) | CCC host, C "
+               "features | CCC host, numpy features | clips where numpy features change "
+               "the output |", "|---|---|---|---|---|---|"]
+        for e in evals:
+            md.append(f"| {e['board']} | {e['device_equals_host']}/{e['n']} | "
+                      f"{e['ccc_device']} | {e['ccc_host_c']} | {e['ccc_host_numpy']} | "
+                      f"{e['numpy_differs_from_device']} |")
+        md.append("")
     (res_dir / "frontend.md").write_text("\n".join(md))
     print("\n".join(md))
 
