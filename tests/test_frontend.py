@@ -130,3 +130,26 @@ def test_budget_state_is_sizeof():
     # twiddleCoef_64 and twiddleCoef_rfft_128 (128 floats each), 56 bit-reversal u16
     assert b["fft_tables"] == 4 * 128 + 4 * 128 + 2 * 56 + 16
     assert b["ram"] == b["state"] + 2 * 32000 + b["app"]
+
+
+def test_budget_lines_land_in_the_board_regions():
+    from tinyflow.boards import get_board
+    from tinyflow.frontend import frontend_budget_lines
+
+    board = get_board("qemu-m4")
+    lines = frontend_budget_lines(LogMelParams(), board)
+    b = frontend_budget()
+    assert sum(ln.bytes for ln in lines if ln.kind == "flash") == b["flash"]
+    assert sum(ln.bytes for ln in lines if ln.kind == "ram") == b["ram"]
+    assert {ln.region for ln in lines} <= {r.name for r in board.regions}
+
+
+def test_stream_with_gaps_and_with_the_smallest_hop():
+    p = LogMelParams(seconds=0.25)
+    fe = HostFrontend(p)
+    pcm = clips(LogMelParams(seconds=1.5), 3, seed=9)[2]
+    for hop in (70 * p.hop_length, p.hop_length):     # 4480 > window 4000; one frame
+        wins = fe.stream(pcm, hop, chunk=333)
+        assert len(wins) == 1 + (pcm.size - p.n_samples) // hop
+        for j in (0, len(wins) // 2, len(wins) - 1):
+            assert np.array_equal(wins[j], fe.clip(pcm[j * hop: j * hop + p.n_samples])), (hop, j)

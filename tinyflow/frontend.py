@@ -356,6 +356,25 @@ def frontend_budget(params: LogMelParams | None = None, *, audio_max: int | None
             "state": state, "audio": audio, "app": app, "ram": state + audio + app}
 
 
+def frontend_budget_lines(params: LogMelParams | None, board: Any, *,
+                          audio_max: int | None = None) -> list[Any]:
+    """`frontend_budget` as `tinyflow.budget.Line`s in the board's regions, for
+    `check_budget` to append when the model takes log-mel features (the SER firmware):
+    code in the code role, tables in the const role, state and audio buffer in data."""
+    from tinyflow.budget import Line
+
+    b = frontend_budget(params, audio_max=audio_max)
+    r = board.roles
+    return [
+        Line("audio front end code (tf_frontend + CMSIS-DSP)", r["code"], b["code"], "flash",
+             True),
+        Line("audio front end tables (window, mel, FFT twiddles)", r["const"],
+             b["tables"] + b["fft_tables"], "flash"),
+        Line("audio front end state (one window of frames)", r["data"], b["state"], "ram"),
+        Line("audio upload buffer and app words", r["data"], b["audio"] + b["app"], "ram"),
+    ]
+
+
 def _state_bytes(p: LogMelParams, ptr: int) -> int:
     """sizeof(tf_fe_stream_t) under the AAPCS (ptr=4) or x86-64 (ptr=8) layout rules."""
     def at(off: int, align: int) -> int:

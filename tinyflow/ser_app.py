@@ -35,6 +35,10 @@ RESULT_HEADER, RESULT_STRIDE = 5, 4
 IN_AUDIO, IN_CTRL, IN_FEATURES = 0, 1, 2
 OUT_ADV, OUT_RESULT, OUT_FEATURES, OUT_FEATURES_F32 = 0, 1, 2, 3
 
+STATUS = {-1: "stream hop is 0 or not a multiple of the FFT hop",
+          -2: "no stream started (push before start)",
+          -3: "the FFT size is not supported by arm_rfft_fast_init",
+          -100: "unknown mode (firmware and host out of step)"}
 DEFAULT_AUDIO_WINDOWS = 2    # clips up to twice the model's window are accepted
 _NET_RENAMES = ("tf_model_info", "tf_model_input", "tf_model_output", "tf_model_invoke")
 
@@ -150,8 +154,9 @@ class SerDevice:
         res = list(struct.unpack(f"<{words}I", self.link.read_output(OUT_RESULT)))
         status = struct.unpack("<i", struct.pack("<I", res[0]))[0]
         if r.status != 0 or status != 0:
-            raise TinyflowError(f"the SER app on {self.info.board} failed: status {status} "
-                                f"(mode {mode})")
+            why = STATUS.get(status, "the network's invoke failed")
+            raise TinyflowError(f"the SER app on {self.info.board} failed in mode {mode}: "
+                                f"{why} (status {status})")
         self.last = {"cycles": r.cycles, "instructions": self.link.to_instructions(r.cycles),
                      "fe_cycles": res[3], "net_cycles": res[4], "stack_used": r.stack_used}
         return res
@@ -195,6 +200,9 @@ class SerDevice:
         """A continuous stream: start with `hop`, push the audio in chunks, collect one
         Window per `hop` samples once the first window is full."""
         pcm = to_pcm16(wave)
+        if hop <= 0 or hop % self.params.hop_length:
+            raise TinyflowError(f"stream hop {hop} must be a positive multiple of "
+                                f"hop_length={self.params.hop_length} samples")
         self._invoke(SER_STREAM_START, hop=hop)
         chunk = min(chunk or self.audio_max, self.audio_max)
         out: list[Window] = []
