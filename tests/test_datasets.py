@@ -217,3 +217,15 @@ def test_data_cli(tmp_path, capsys):
     assert main(["data", "check", "ser", str(tmp_path / "wv")]) == 2
     assert "no manifest.csv" in capsys.readouterr().err
     assert main(["data", "synth", "ser", "--out", str(tmp_path / "x"), "--n", "1"]) == 2
+
+
+def test_published_training_csv_name_is_found(tmp_path):
+    (tmp_path / "wake_vision_train_quality.csv").write_text(
+        "filename,person,depiction,body_part\na.jpg,1,0,0\n")
+    (tmp_path / "train_quality").mkdir()
+    from PIL import Image
+
+    Image.new("RGB", (20, 10), (90, 90, 90)).save(tmp_path / "train_quality" / "a.jpg")
+    s = wake_vision.WakeVision(tmp_path).split("train")
+    assert s.paths[0].parent.name == "train_quality"
+    assert s.images(8).shape == (1, 8, 8, 1)  # non-square: centre-cropped

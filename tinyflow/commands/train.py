@@ -36,6 +36,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from tinyflow import ui, zoo
     from tinyflow.commands._common import model_options
     from tinyflow.train import train
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
                 batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
                 resume=False if args.restart else None, strategy=args.strategy,
                 augment=not args.no_augment, limit=args.limit,
-                verbose="auto" if not args.json else 0)
+                verbose=0 if args.json else 1 if sys.stdout.isatty() else 2)  # 2: a line per epoch
     if args.json:
         ui.emit_json(res.to_dict())
         return 0

@@ -87,10 +87,13 @@ class WakeVision:
                                      "tinyflow data synth wake-vision --out DIR")
 
     def csv_path(self, split: str) -> Path:
-        for pat in _FMT["csv_names"]:
-            p = self.root / pat.format(split=split)
-            if p.is_file():
-                return p
+        # The published training CSVs are train_quality / train_large; "train" finds them.
+        names = [split] + (["train_quality", "train_large"] if split == "train" else [])
+        for name in names:
+            for pat in _FMT["csv_names"]:
+                p = self.root / pat.format(split=name)
+                if p.is_file():
+                    return p
         found = sorted(p.name for p in self.root.glob("*.csv"))
         raise TinyflowError(f"no CSV for split {split!r} in {self.root} (looked for "
                             f"{', '.join(pat.format(split=split) for pat in _FMT['csv_names'])}; "
@@ -106,15 +109,17 @@ class WakeVision:
                 pass
         return out
 
-    def _image_path(self, split: str, filename: str) -> Path | None:
+    def _image_path(self, split: str, filename: str, alias: str) -> Path | None:
         for d in _FMT["image_dirs"]:
-            p = self.root / d.format(split=split) / filename
-            if p.is_file():
-                return p
+            for name in dict.fromkeys((split, alias)):
+                p = self.root / d.format(split=name) / filename
+                if p.is_file():
+                    return p
         return None
 
     def split(self, split: str, check_files: bool = True) -> WakeVisionSplit:
         path = self.csv_path(split)
+        alias = path.stem.removeprefix("wake_vision_")  # e.g. train_quality for "train"
         with open(path, newline="") as f:
             reader = csv.DictReader(f)
             header = reader.fieldnames or []
@@ -136,7 +141,7 @@ class WakeVision:
                     values[c][i] = _binary(r[c], path, i, c, allow_missing=True)
             except TinyflowError:
                 raise
-            p = self._image_path(split, r["filename"]) if check_files else None
+            p = self._image_path(split, r["filename"], alias) if check_files else None
             if p is None:
                 if check_files:
                     missing_files.append(r["filename"])
