@@ -27,7 +27,8 @@ def multi_branch(branches: list[Branch], seed: int):
         # data must come in that order
         i = keras.Input(shape, batch_size=1, name=f"x{n:03d}")
         ins.append(i)
-        outs.append(fn(i))
+        y = fn(i)
+        outs.extend(y if isinstance(y, (list, tuple)) else [y])
     return keras.Model(ins, outs)
 
 

@@ -40,8 +40,8 @@ def make_binary(s: dict):
         a = keras.layers.Reshape(a_shape)(keras.layers.Dense(int(np.prod(a_shape)))(x))
         b = keras.layers.Reshape(b_shape)(keras.layers.Dense(int(np.prod(b_shape)))(x))
         b = keras.layers.Rescaling(s["scale_b"])(b)
-        y = {"ADD": keras.ops.add, "SUB": keras.ops.subtract, "MUL": keras.ops.multiply}[
-            s["op"]](a, b)
+        y = {"ADD": keras.ops.add, "SUB": keras.ops.subtract, "MUL": keras.ops.multiply,
+             "MAXIMUM": keras.ops.maximum, "MINIMUM": keras.ops.minimum}[s["op"]](a, b)
         if s["act"] == "relu":
             y = keras.ops.relu(y)
         elif s["act"] == "relu6":
@@ -51,9 +51,10 @@ def make_binary(s: dict):
     return (6,), fn, tuple(s["range"])
 
 
-@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL"])
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM"])
 def test_binary_bit_exact(op):
-    data = build("binary", binary_specs(op, seed={"ADD": 1, "SUB": 2, "MUL": 3}[op]), make_binary)
+    seed = {"ADD": 1, "SUB": 2, "MUL": 3, "MAXIMUM": 4, "MINIMUM": 5}[op]
+    data = build("binary", binary_specs(op, seed=seed), make_binary)
     assert_bit_exact(data, {op})
 
 
@@ -106,6 +107,26 @@ def test_mean_bit_exact():
     spec = [{"shape": list(sh), "axes": list(ax), "keep": kd, "range": random_range(rng)}
             for sh, ax, kd in MEAN_CASES]
     assert_bit_exact(build("mean", spec, make_mean), {"MEAN"})
+
+
+def make_reduce(s: dict):
+    import keras
+
+    def fn(x):
+        axes = tuple(a + 1 for a in s["axes"])
+        if s["op"] == "max":
+            return keras.ops.max(x, axis=axes, keepdims=s["keep"])
+        return keras.ops.sum(x, axis=axes, keepdims=s["keep"])
+
+    return tuple(s["shape"]), fn, tuple(s["range"])
+
+
+@pytest.mark.parametrize("op", ["max", "sum"])
+def test_reduce_max_and_sum_bit_exact(op):
+    rng = np.random.default_rng(33)
+    spec = [{"op": op, "shape": list(sh), "axes": list(ax), "keep": kd,
+             "range": random_range(rng)} for sh, ax, kd in MEAN_CASES[:6]]
+    assert_bit_exact(build("reduce", spec, make_reduce), {"REDUCE_MAX" if op == "max" else "SUM"})
 
 
 def test_global_average_pooling_bit_exact():

@@ -38,6 +38,13 @@ def make_shape_case(s: dict):
         if kind == "slice":
             sl = tuple(slice(*a) for a in s["slices"])
             return y[(slice(None), *sl)]
+        if kind == "split":
+            return list(keras.ops.split(y, s["parts"], axis=s["axis"]))
+        if kind == "unstack":
+            return list(keras.ops.unstack(y, axis=s["axis"]))
+        if kind == "stack":
+            z = keras.layers.Dense(shape[-1])(y)
+            return keras.ops.stack([y, z], axis=s["axis"])
         if kind == "concat":
             z = keras.layers.Dense(shape[-1])(y)
             return keras.layers.Concatenate(axis=s["axis"])([y, z, y])
@@ -61,7 +68,17 @@ SPECS = {
                {"kind": "concat", "shape": [3, 4, 2], "axis": 1},
                {"kind": "concat", "shape": [5, 3], "axis": 1}],
 }
-OPS = {"pad": {"PAD"}, "transpose": {"TRANSPOSE"}, "reshape": {"RESHAPE"},
+SPECS.update({
+    "split": [{"kind": "split", "shape": [4, 6], "parts": 3, "axis": -1},
+              {"kind": "split", "shape": [6, 2, 3], "parts": 2, "axis": 1},
+              {"kind": "split", "shape": [7, 5], "parts": [2, 3], "axis": 1}],
+    "unstack": [{"kind": "unstack", "shape": [3, 4], "axis": 1},
+                {"kind": "unstack", "shape": [2, 3, 2], "axis": 1}],
+    "stack": [{"kind": "stack", "shape": [3, 4], "axis": 1},
+              {"kind": "stack", "shape": [5], "axis": 0}],
+})
+OPS = {"split": {"SPLIT", "SPLIT_V"}, "unstack": {"UNPACK"}, "stack": {"PACK"},
+       "pad": {"PAD"}, "transpose": {"TRANSPOSE"}, "reshape": {"RESHAPE"},
        "slice": {"STRIDED_SLICE"}, "concat": {"CONCATENATION"}}
 
 

@@ -48,6 +48,12 @@ void tf_clamp_s8(const tf_clamp_params_t *p, const int8_t *input, int8_t *output
     }
 }
 
+void tf_clamp_s16(const tf_clamp_params_t *p, const int16_t *input, int16_t *output) {
+    for (int32_t i = 0; i < p->size; i++) {
+        output[i] = (int16_t)tf_clamp_i32(input[i], p->lo, p->hi);
+    }
+}
+
 void tf_leaky_relu_s8(const tf_leaky_relu_params_t *p, const int8_t *input, int8_t *output) {
     for (int32_t i = 0; i < p->size; i++) {
         const int32_t x = (int32_t)input[i] - p->input_zero_point;

@@ -39,6 +39,7 @@ typedef struct {
 } tf_clamp_params_t;
 
 void tf_clamp_s8(const tf_clamp_params_t *p, const int8_t *input, int8_t *output);
+void tf_clamp_s16(const tf_clamp_params_t *p, const int16_t *input, int16_t *output);
 
 typedef struct {
     int32_t size;

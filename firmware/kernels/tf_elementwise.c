@@ -1,6 +1,12 @@
 #include "tf_elementwise.h"
 
 static inline int32_t binary_one(const tf_binary_params_t *p, int32_t a, int32_t b) {
+    if (p->op == TF_BINARY_MAX) {
+        return a > b ? a : b;
+    }
+    if (p->op == TF_BINARY_MIN) {
+        return a < b ? a : b;
+    }
     const int32_t x1 = a + p->input1_offset;
     const int32_t x2 = b + p->input2_offset;
     int32_t raw;

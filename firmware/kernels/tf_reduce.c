@@ -17,12 +17,15 @@ static void mean(const tf_mean_params_t *p, const void *input, void *output, int
         }
         int32_t inner[TF_KMAX_DIMS] = {0};
         int32_t sum = 0;
+        int32_t max = wide ? INT16_MIN : INT8_MIN;
         for (;;) {
             size_t off = base;
             for (int d = 0; d < TF_KMAX_DIMS; d++) {
                 off += (size_t)inner[d] * (size_t)strides[d];
             }
-            sum += tf_load(input, off, wide);
+            const int32_t v = tf_load(input, off, wide);
+            sum += v;
+            max = v > max ? v : max;
             int d = TF_KMAX_DIMS - 1;
             for (; d >= 0; d--) {
                 if (!p->reduced[d]) {
@@ -37,10 +40,15 @@ static void mean(const tf_mean_params_t *p, const void *input, void *output, int
                 break;
             }
         }
-        const int32_t centered = (int32_t)((int64_t)sum - (int64_t)p->input_zero_point * p->count);
-        const int32_t lo = wide ? INT16_MIN : INT8_MIN, hi = wide ? INT16_MAX : INT8_MAX;
-        tf_store(output, out_i++, wide,
-                 tf_clamp_i32(tf_mbqm(centered, p->mult, p->shift) + p->output_zero_point, lo, hi));
+        if (p->op == TF_REDUCE_MAX) {
+            tf_store(output, out_i++, wide, max);
+        } else {
+            const int32_t centered =
+                (int32_t)((int64_t)sum - (int64_t)p->input_zero_point * p->count);
+            const int32_t lo = wide ? INT16_MIN : INT8_MIN, hi = wide ? INT16_MAX : INT8_MAX;
+            const int32_t v = tf_mbqm(centered, p->mult, p->shift) + p->output_zero_point;
+            tf_store(output, out_i++, wide, tf_clamp_i32(v, lo, hi));
+        }
         int d = TF_KMAX_DIMS - 1;
         for (; d >= 0; d--) {
             if (p->reduced[d]) {

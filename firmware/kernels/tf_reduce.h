@@ -1,8 +1,9 @@
 /*
- * MEAN on int8 or int16 over any set of axes, computed the way TFLM's QuantizedMeanOrSum does:
+ * MEAN, SUM (and REDUCE_MAX) on int8 or int16 over any set of axes. MEAN/SUM are computed
+ * the way TFLM's QuantizedMeanOrSum does:
  * an int32 sum per output, minus zero_point * count, times a multiplier into which
  * the code generator has already folded 1/count. No scratch buffer: each output sums
- * its own window.
+ * its own window. REDUCE_MAX takes the raw maximum (TFLM requires equal quantization).
  */
 #ifndef TF_REDUCE_H
 #define TF_REDUCE_H
@@ -13,7 +14,10 @@
 extern "C" {
 #endif
 
+enum { TF_REDUCE_MEAN_OR_SUM = 0, TF_REDUCE_MAX = 1 };
+
 typedef struct {
+    int32_t op;                     /* TF_REDUCE_*; SUM is MEAN without the 1/count fold */
     int32_t dims[TF_KMAX_DIMS];     /* input dims, left-padded with 1 */
     uint8_t reduced[TF_KMAX_DIMS];  /* 1 for each reduced axis */
     int32_t count;                  /* elements summed per output */

@@ -70,11 +70,14 @@ def relu(ctx: LayerCtx) -> None:
 
 @lowering("RELU6")
 def relu6(ctx: LayerCtx) -> None:
-    x, y, (s_in, z_in), _ = _unary(ctx)
+    wide = ctx.req(0).dtype == "int16"
+    x, y, (s_in, z_in), _ = _unary(ctx, wide)
     # TFLM clamps in the input's quantization and does not rescale.
+    qmin, qmax = ctx.int_range(x)
     six = z_in + round_away(float(np.float32(6.0) / np.float32(s_in)))
-    params = ctx.params("tf_clamp_params_t", size=x.size, lo=z_in, hi=max(-128, min(127, six)))
-    ctx.call("tf_clamp_s8", params, ctx.ptr(x, const=True), ctx.ptr(y))
+    params = ctx.params("tf_clamp_params_t", size=x.size, lo=z_in, hi=max(qmin, min(qmax, six)))
+    ctx.call("tf_clamp_s16" if wide else "tf_clamp_s8", params, ctx.ptr(x, const=True),
+             ctx.ptr(y))
 
 
 @lowering("LEAKY_RELU")

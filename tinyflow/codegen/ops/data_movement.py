@@ -1,4 +1,5 @@
-"""RESHAPE-like ops, PAD, CONCATENATION, STRIDED_SLICE, SLICE, TRANSPOSE.
+"""RESHAPE-like ops, PAD, CONCATENATION, PACK, SPLIT, SPLIT_V, UNPACK, STRIDED_SLICE, SLICE,
+TRANSPOSE.
 
 All become offsets and strides for one strided-copy kernel (plus a fill for PAD), so
 their correctness is index arithmetic done here, in Python, once.
@@ -170,3 +171,76 @@ def transpose(ctx: LayerCtx) -> None:
     dims = [1] * k + [int(x.shape[p]) for p in perm]
     in_strides = [0] * k + [in_st[p] for p in perm]
     _copy(ctx, x, y, dims, 0, in_strides, 0, strides_of(dims))
+
+
+def _split_into(ctx: LayerCtx, x: Tensor, axis: int, outputs: list[Tensor],
+                sizes: list[int]) -> None:
+    """Copy consecutive slices of x along `axis` into each output (same element order)."""
+    rank = len(x.shape)
+    axis = axis + rank if axis < 0 else axis
+    if not 0 <= axis < rank or sum(sizes) != x.shape[axis]:
+        raise Unsupported(f"split sizes {sizes} do not add up to axis {axis} of {list(x.shape)}")
+    in_dims = pad_dims(x.shape)
+    in_st = strides_of(in_dims)
+    ax6 = 6 - rank + axis
+    pos = 0
+    for y, n in zip(outputs, sizes):
+        _same_quant(ctx, x, y)
+        if y.size != x.size // x.shape[axis] * n:
+            raise Unsupported(f"output '{y.name}' {list(y.shape)} does not hold a slice of {n}")
+        dims = list(in_dims)
+        dims[ax6] = n
+        _copy(ctx, x, y, dims, pos * in_st[ax6], in_st, 0, strides_of(dims))
+        pos += n
+
+
+@lowering("SPLIT")
+def split(ctx: LayerCtx) -> None:
+    axis = int(ctx.const_values(ctx.req(0), "axis").reshape(-1)[0])
+    x = ctx.req(1)
+    ctx.need_dtype(x, *_MOVABLE, role="input")
+    outs = [ctx.out(i) for i in range(len(ctx.op.outputs))]
+    rank = len(x.shape)
+    n = x.shape[axis + rank if axis < 0 else axis] // len(outs)
+    _split_into(ctx, x, axis, outs, [n] * len(outs))
+
+
+@lowering("SPLIT_V")
+def split_v(ctx: LayerCtx) -> None:
+    x = ctx.req(0)
+    ctx.need_dtype(x, *_MOVABLE, role="input")
+    sizes = [int(v) for v in ctx.const_values(ctx.req(1), "size_splits").reshape(-1)]
+    axis = int(ctx.const_values(ctx.req(2), "axis").reshape(-1)[0])
+    rank = len(x.shape)
+    ax = axis + rank if axis < 0 else axis
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = x.shape[ax] - (sum(sizes) + 1)
+    _split_into(ctx, x, axis, [ctx.out(i) for i in range(len(ctx.op.outputs))], sizes)
+
+
+@lowering("UNPACK")
+def unpack(ctx: LayerCtx) -> None:
+    x = ctx.req(0)
+    ctx.need_dtype(x, *_MOVABLE, role="input")
+    outs = [ctx.out(i) for i in range(len(ctx.op.outputs))]
+    _split_into(ctx, x, int(ctx.opts.get("axis", 0)), outs, [1] * len(outs))
+
+
+@lowering("PACK")
+def pack(ctx: LayerCtx) -> None:
+    y = ctx.out()
+    rank = len(y.shape)
+    axis = int(ctx.opts.get("axis", 0))
+    axis = axis + rank if axis < 0 else axis
+    out_dims = pad_dims(y.shape)
+    out_strides = strides_of(out_dims)
+    ax6 = 6 - rank + axis
+    for i in range(len(ctx.op.inputs)):
+        x = ctx.req(i)
+        ctx.need_dtype(x, *_MOVABLE, role=f"input {i}")
+        _same_quant(ctx, x, y)
+        dims = list(out_dims)
+        dims[ax6] = 1
+        if x.size != y.size // out_dims[ax6]:
+            raise Unsupported(f"input {i} {list(x.shape)} does not fit output {list(y.shape)}")
+        _copy(ctx, x, y, dims, 0, strides_of(dims), i * out_strides[ax6], out_strides)

@@ -1,4 +1,5 @@
-"""ADD, SUB, MUL -> tf_binary_s8 (one broadcasting kernel, the op picks the arithmetic)."""
+"""ADD, SUB, MUL, MAXIMUM, MINIMUM -> tf_binary_s8/s16 (one broadcasting kernel; the op
+picks the arithmetic)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from tinyflow.codegen.emit import LayerCtx, pad_dims, strides_of
 from tinyflow.codegen.quantmath import activation_range, quantize_multiplier
 from tinyflow.codegen.registry import Unsupported, lowering
 
-_OPS = {"ADD": 0, "SUB": 1, "MUL": 2}
+_OPS = {"ADD": 0, "SUB": 1, "MUL": 2, "MAXIMUM": 3, "MINIMUM": 4}
 
 
 def broadcast_strides(shape: tuple[int, ...], out: list[int]) -> list[int]:
@@ -20,7 +21,7 @@ def broadcast_strides(shape: tuple[int, ...], out: list[int]) -> list[int]:
     return st
 
 
-@lowering("ADD", "SUB", "MUL")
+@lowering("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM")
 def binary(ctx: LayerCtx) -> None:
     a, b, y = ctx.req(0), ctx.req(1), ctx.out()
     wide = y.dtype == "int16"
@@ -32,6 +33,8 @@ def binary(ctx: LayerCtx) -> None:
     so, zo = ctx.need_quant(y, "output")
     act = ctx.opts.get("fused_activation_function", "NONE")
     rng = activation_range(act, so, zo, *ctx.int_range(y))
+    if ctx.op.opcode in ("MAXIMUM", "MINIMUM"):  # raw comparison, no rescaling (as TFLM)
+        rng = ctx.int_range(y)
     if rng is None:
         raise Unsupported(f"fused activation {act}", hint="use RELU or RELU6")
     out = pad_dims(y.shape)
@@ -39,7 +42,10 @@ def binary(ctx: LayerCtx) -> None:
                   "in1_strides": broadcast_strides(a.shape, out),
                   "in2_strides": broadcast_strides(b.shape, out),
                   "input1_offset": -z1, "input2_offset": -z2, "output_offset": zo}
-    if ctx.op.opcode == "MUL":
+    if ctx.op.opcode in ("MAXIMUM", "MINIMUM"):
+        fields.update(left_shift=0, input1_mult=0, input1_shift=0, input2_mult=0,
+                      input2_shift=0, output_mult=0, output_shift=0)
+    elif ctx.op.opcode == "MUL":
         m, s = quantize_multiplier(s1 * s2 / so)
         fields.update(left_shift=0, input1_mult=0, input1_shift=0, input2_mult=0,
                       input2_shift=0, output_mult=m, output_shift=s)

@@ -1,4 +1,5 @@
-"""MEAN -> tf_mean_s8, with 1/count folded into the multiplier as TFLM does at run time."""
+"""MEAN, SUM, REDUCE_MAX -> tf_mean_s8/s16 (MEAN: 1/count folded into the multiplier as
+TFLM does at run time; SUM: the same without the fold; MAX: raw maximum)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ def fold_count(mult: int, shift: int, count: int) -> tuple[int, int]:
     return int((mult << k) // count), shift - k
 
 
-@lowering("MEAN")
+@lowering("MEAN", "SUM", "REDUCE_MAX")
 def mean(ctx: LayerCtx) -> None:
     x, y = ctx.req(0), ctx.out()
     ctx.need_dtype(x, "int8", "int16", role="input")
@@ -35,9 +36,16 @@ def mean(ctx: LayerCtx) -> None:
         raise Unsupported("reduces over an empty axis")
     s_in, z_in = ctx.need_quant(x, "input")
     s_out, z_out = ctx.need_quant(y, "output")
-    m, s = quantize_multiplier(s_in / s_out)
-    m, s = fold_count(m, s, count)
-    params = ctx.params("tf_mean_params_t", dims=dims, reduced=reduced, count=count,
+    op = 0
+    if ctx.op.opcode == "REDUCE_MAX":
+        if (s_in, z_in) != (s_out, z_out):
+            raise Unsupported("REDUCE_MAX with different input and output quantization")
+        op, m, s = 1, 0, 0
+    else:
+        m, s = quantize_multiplier(s_in / s_out)
+        if ctx.op.opcode == "MEAN":
+            m, s = fold_count(m, s, count)
+    params = ctx.params("tf_mean_params_t", op=op, dims=dims, reduced=reduced, count=count,
                         input_zero_point=z_in, output_zero_point=z_out, mult=m, shift=s)
     fn = "tf_mean_s16" if x.dtype == "int16" else "tf_mean_s8"
     ctx.call(fn, params, ctx.ptr(x, const=True), ctx.ptr(y))
