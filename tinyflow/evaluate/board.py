@@ -13,6 +13,7 @@ those are converted to executed instructions (QEMU -icount), and the results say
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +23,8 @@ import numpy as np
 
 from tinyflow.errors import TinyflowError
 from tinyflow.evaluate.targets import Inference, Target
+
+log = logging.getLogger("tinyflow.evaluate")
 
 _NP = {"int8": np.int8, "uint8": np.uint8, "int16": np.int16, "int32": np.int32,
        "float32": np.float32}
@@ -34,11 +37,20 @@ class BoardTarget:
 
     def __init__(self, port: Any, model_sha256: str, name: str, *, baudrate: int = 115200,
                  icount_shift: int | None = None, session: Any = None, timeout: float = 2.0,
-                 connect_timeout: float = 15.0):
+                 connect_timeout: float = 15.0, sample_retries: int = 3,
+                 invoke_timeout: float = 30.0):
         from tinyflow.link import Link
 
         self.name = name
         self.session = session
+        self.sample_retries = sample_retries
+        self.recovered = 0          # samples redone after the link lost or damaged a frame
+        # How long to wait for an INVOKE reply before asking again. A lost INVOKE frame
+        # costs this much, so after the first sample it shrinks to the link timeout plus
+        # twenty times the fastest whole sample seen. The fastest, not the slowest: a
+        # sample slowed by retries must not stretch the timeout (that feeds on itself).
+        self.invoke_timeout = invoke_timeout
+        self._fastest = float("inf")
         self.link = Link(port, baudrate=baudrate, timeout=timeout, icount_shift=icount_shift)
         try:
             self.hello = self.link.connect(timeout=connect_timeout)
@@ -61,11 +73,44 @@ class BoardTarget:
     def info(self) -> dict[str, Any]:
         return {"role": self.role, "name": self.name, **self.info_dict()}
 
+    def _run_one(self, data: list[bytes]) -> Any:
+        """One sample: upload, invoke, download. If the link gives up on a request (every
+        retry lost or damaged), the whole sample is redone from its first byte: each step
+        only overwrites state, so a redo cannot mix two samples."""
+        from tinyflow.link import DeviceError, LinkTimeout
+
+        for attempt in range(self.sample_retries + 1):
+            try:
+                t0 = time.perf_counter()
+                r = self.link.run(data, timeout=self.invoke_timeout)
+                self._fastest = min(self._fastest, time.perf_counter() - t0)
+                self.invoke_timeout = self.link.timeout + 20 * self._fastest
+                return r
+            except (LinkTimeout, DeviceError) as e:
+                if attempt == self.sample_retries:
+                    raise
+                log.warning("%s: %s; redoing the sample", self.name, e)
+                self.recovered += 1
+                try:
+                    self.link.connect(timeout=5 * self.link.timeout)
+                except LinkTimeout:
+                    pass
+        raise AssertionError("unreachable")
+
+    def final_stats(self) -> dict[str, Any]:
+        d = {"recovered_samples": self.recovered, "stale_frames": self.link.stale_frames,
+             "bad_frames": self.link.bad_frames}
+        try:
+            d["device"] = self.link.stats()
+        except Exception:  # noqa: BLE001 - best effort: the link may be gone
+            pass
+        return d
+
     def run(self, batch: Sequence[Sequence[np.ndarray]]) -> list[Inference]:
         out = []
         for inputs in batch:
             t0 = time.perf_counter()
-            r = self.link.run([np.ascontiguousarray(x).tobytes() for x in inputs])
+            r = self._run_one([np.ascontiguousarray(x).tobytes() for x in inputs])
             outs = [np.frombuffer(o, _NP.get(t.dtype, np.int8)).reshape(t.shape)
                     for o, t in zip(r.outputs, self.hello.outputs)]
             cost = r.instructions if r.instructions is not None else r.cycles
@@ -76,6 +121,15 @@ class BoardTarget:
     def measure_link(self, payload: int | None = None, rounds: int = 4) -> dict[str, Any]:
         """Raw throughput of this link, measured now: uploads of input-sized WRITE frames
         (host → device) and ECHO round trips of the same size (the rest is device → host)."""
+        from tinyflow.link import LinkError
+
+        try:
+            return self._measure_link(payload, rounds)
+        except LinkError as e:
+            # A throughput figure from a link that loses frames would be fiction.
+            return {"target": self.info_dict(), "error": str(e).splitlines()[0]}
+
+    def _measure_link(self, payload: int | None, rounds: int) -> dict[str, Any]:
         info = self.hello
         size = min(payload or info.max_payload - 8, info.inputs[0].bytes, info.max_payload - 8)
         data = bytes(range(256)) * (size // 256 + 1)
@@ -123,6 +177,7 @@ def firmware_for(board: Any, model_path: Path, out_dir: Path | None = None) -> P
 def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[str] | None = None,
                   jobs: int = 1, boards_dir: list[str] | None = None,
                   elf: Path | None = None, port_wrapper: Callable[[str], Any] | None = None,
+                  link_timeout: float = 2.0, invoke_timeout: float = 30.0,
                   ) -> tuple[dict[str, Any], list[Callable[[], Target]], str]:
     """(board record for the results header, one target factory per worker, cycle unit).
 
@@ -155,14 +210,20 @@ def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[st
 
         def start(k: int) -> Target:
             session = runner.start(elf)
-            return BoardTarget(wrap(session.port), sha, f"{board.name}#{k}",
-                               baudrate=board.console.baud,
-                               icount_shift=board.qemu.icount_shift, session=session)
+            try:
+                port = wrap(session.port)
+            except BaseException:
+                session.stop()
+                raise
+            return BoardTarget(port, sha, f"{board.name}#{k}", baudrate=board.console.baud,
+                               icount_shift=board.qemu.icount_shift, session=session,
+                               timeout=link_timeout, invoke_timeout=invoke_timeout)
 
         return record, [lambda k=k: start(k) for k in range(max(1, jobs))], "instructions"
     if not ports:
         raise TinyflowError(f"evaluating on {board.name} needs --port (the board's serial port)",
                             hint="flash it first (tinyflow flash), then pass --port /dev/ttyACM0; "
                                  "repeat --port for several boards")
-    return record, [lambda p=p: BoardTarget(wrap(p), sha, p, baudrate=board.console.baud)
+    return record, [lambda p=p: BoardTarget(wrap(p), sha, p, baudrate=board.console.baud,
+                                            timeout=link_timeout, invoke_timeout=invoke_timeout)
                     for p in ports], "cycles"

@@ -144,6 +144,7 @@ def run(job: EvalJob) -> Results:
 
     def work(k: int, factory: Callable[[], Target]) -> None:
         target = None
+        name = f"worker{k}"
         refs: list[Target] = []
         try:
             target = factory()
@@ -183,6 +184,13 @@ def run(job: EvalJob) -> Results:
             with lock:
                 errors.append(e)
         finally:
+            final = getattr(target, "final_stats", None)
+            if final is not None:
+                try:
+                    store.append([{"type": "link", "session": store.session, "w": name,
+                                   "final": True, **final()}])
+                except Exception:  # noqa: BLE001 - statistics must not hide the cause
+                    pass
             for t in [target, *refs]:
                 if t is not None:
                     try:

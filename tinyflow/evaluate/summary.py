@@ -198,12 +198,18 @@ def throughput(res: Results) -> list[dict[str, Any]]:
             elapsed = float(end["elapsed_s"])
         else:
             elapsed = max(s["t"] for s in mine) - float(sess["time"])
-        links = [x for x in res.links if x.get("session") == k and x.get("part") == part]
+        links = [x for x in res.links if x.get("session") == k and x.get("part") == part
+                 and x.get("up_Bps")]
+        finals = [x for x in res.links if x.get("session") == k and x.get("part") == part
+                  and x.get("final")]
         row: dict[str, Any] = {"session": k, "samples": len(mine), "elapsed_s": elapsed,
                                "samples_per_s": len(mine) / elapsed if elapsed > 0 else None,
                                "workers": len({s.get("w") for s in mine}),
                                "bytes_per_sample": in_bytes + out_bytes,
                                "status": end.get("status") if end else "killed"}
+        if finals:
+            row["recovered_samples"] = sum(x.get("recovered_samples", 0) for x in finals)
+            row["bad_frames"] = sum(x.get("bad_frames", 0) for x in finals)
         if links:
             # Workers run in parallel, so their links add up.
             up = sum(x["up_Bps"] for x in links)
