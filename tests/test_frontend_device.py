@@ -151,3 +151,20 @@ def test_invoke_wav_and_eval_target_on_qemu_m4(tmp_path):
         assert inf.outputs[0].ravel().tolist() == host.tolist()
         assert inf.cycles > 0
     assert infs[0].cycles > infs[1].cycles     # raw audio adds the front end
+
+
+def test_helium_front_end_on_m55_is_close_and_cheaper(tmp_path):
+    """CMSIS-DSP's MVE code: not bit-identical (other summation orders), but close, and
+    fewer instructions. The portable build is the default for that reason."""
+    fe = HostFrontend()
+    res = build_ser_firmware("qemu-m55", float_out=True, helium=True, out_dir=tmp_path / "fw")
+    with virtual_board("qemu-m55", res.elf) as (link, _):
+        dev = SerDevice(link)
+        pcm = pcm_clip(2, 1.0)
+        q, f = dev.features(pcm, SCALE, ZP, float_out=True)
+        helium = dev.last["instructions"]
+    assert np.abs(f - fe.clip(pcm)).max() < 1e-3          # measured 2.3e-5 dB
+    assert np.abs(q.astype(int) - fe.clip_q8(pcm, SCALE, ZP)).max() <= 1
+    assert helium < 0.75 * 3.0e6                           # portable: 3.06 M; measured 1.89 M
+    with pytest.raises(TinyflowError, match="no Helium"):
+        build_ser_firmware("qemu-m4", helium=True)

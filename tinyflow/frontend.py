@@ -96,8 +96,12 @@ def mel_bands(params: LogMelParams) -> list[MelBand]:
     return [MelBand(f, w.astype(np.float32)) for f, w in mel_filterbank(params).sparse()]
 
 
-def render(params: LogMelParams) -> dict[str, str]:
-    """Generated files for `params`: name -> text."""
+HELIUM_SOURCES = ("CommonTables/arm_mve_tables.c",)   # rearranged twiddles for MVE FFTs
+
+
+def render(params: LogMelParams, helium: bool = False) -> dict[str, str]:
+    """Generated files for `params`: name -> text. `helium` selects CMSIS-DSP's MVE code
+    (Cortex-M55 only): faster, but no longer bit-identical to the host build."""
     import jinja2
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
@@ -112,7 +116,7 @@ def render(params: LogMelParams) -> dict[str, str]:
     fmt = [f"{_hex(v)}f" for v in hann_window(params.n_fft)]
     out = {
         "tf_frontend_config.h": env.get_template("frontend_config.h.j2").render(
-            p=params, n_weights=max(n, 1), floor_hex=_hex(params.floor),
+            p=params, helium=helium, n_weights=max(n, 1), floor_hex=_hex(params.floor),
             eps_hex=float(params.norm_eps).hex(),
             params_json=json.dumps(params.to_dict(), sort_keys=True)),
         "tf_frontend_tables.c": env.get_template("frontend_tables.c.j2").render(
@@ -124,7 +128,7 @@ def render(params: LogMelParams) -> dict[str, str]:
     }
     dsp = cmsis_dsp_dir()
     tpl = env.get_template("frontend_dsp.c.j2")
-    for rel in CMSIS_DSP_SOURCES:
+    for rel in CMSIS_DSP_SOURCES + (HELIUM_SOURCES if helium else ()):
         out[f"dsp_{Path(rel).stem}.c"] = tpl.render(version=CMSIS_DSP_VERSION,
                                                     source=str(dsp / "Source" / rel))
     return out
@@ -139,7 +143,8 @@ def _digest(files: dict[str, str], extra: str = "") -> str:
     return h.hexdigest()[:16]
 
 
-def stage(params: LogMelParams | None = None, root: Path | None = None) -> Path:
+def stage(params: LogMelParams | None = None, root: Path | None = None,
+          helium: bool = False) -> Path:
     """Write the generated sources and the CMSIS-DSP headers into one folder; return it.
 
     The headers are copied because a firmware build adds the folder of each source as an
@@ -147,7 +152,7 @@ def stage(params: LogMelParams | None = None, root: Path | None = None) -> Path:
     re-staging unchanged inputs touches nothing.
     """
     params = params or LogMelParams()
-    files = render(params)
+    files = render(params, helium)
     d = (root or REPO / "build" / "frontend") / _digest(files)
     if (d / ".staged").is_file():
         return d
@@ -164,9 +169,10 @@ def stage(params: LogMelParams | None = None, root: Path | None = None) -> Path:
     return d
 
 
-def firmware_sources(params: LogMelParams | None = None, root: Path | None = None) -> list[Path]:
+def firmware_sources(params: LogMelParams | None = None, root: Path | None = None,
+                     helium: bool = False) -> list[Path]:
     """Every .c file of the front end (generated, CMSIS-DSP wrappers, firmware/frontend)."""
-    d = stage(params, root)
+    d = stage(params, root, helium)
     return sorted(d.glob("*.c")) + [FRONTEND_DIR / n for n in FRONTEND_C]
 
 
