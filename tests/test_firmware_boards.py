@@ -52,3 +52,24 @@ def test_rp2040_boot2_crc(tmp_path):
         for _ in range(8):
             crc = ((crc << 1) ^ 0x04C11DB7 if crc & 0x80000000 else crc << 1) & 0xFFFFFFFF
     assert int.from_bytes(data[252:256], "little") == crc
+
+
+def test_link_overflow_is_explained(tmp_path):
+    from tinyflow.build import build_firmware
+    from tinyflow.errors import TinyflowError
+
+    src = tmp_path / "big_model.c"   # 2.5 MB of weights that the model really reads
+    src.write_text("""#include "tinyflow_model.h"
+static const int8_t weights[2500000] = {1};
+static int8_t arena[64] __attribute__((section(".tf_arena")));
+static const tf_tensor_info_t io[1] = {{TF_DTYPE_INT8, 1, {4, 0, 0, 0, 0, 0}, 4, 1.0f, 0}};
+const tf_model_info_t tf_model_info = {"big", "0000000000000000", 64, 1, 1, 1, io, io};
+void *tf_model_input(int i) { (void)i; return arena; }
+void *tf_model_output(int i) { (void)i; return arena; }
+int tf_model_invoke(void) { arena[0] = weights[arena[1] * 9999]; return 0; }
+""")
+    with pytest.raises(TinyflowError) as e:
+        build_firmware("rpi-pico", [src], tmp_path / "out", model_name="big")
+    msg = str(e.value)
+    assert msg.startswith("the firmware does not fit on rpi-pico: region flash of 2,097,152 B")
+    assert "model/big_model.o" in msg.splitlines()[2]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -220,6 +221,10 @@ def build_firmware(board: Board | str, model: Path | Sequence[Path],
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
                           env=dict(os.environ, PYTHONPATH=str(REPO)))
     if proc.returncode != 0:
+        overflow = _overflow_message(proc.stdout + proc.stderr, board, out / "obj")
+        if overflow:
+            raise TinyflowError(overflow, hint="see `tinyflow check` for the budget; use a "
+                                "board with more memory, or a smaller model (resolution, width)")
         raise TinyflowError(f"firmware build for {board.name} failed:\n"
                             + _trim(proc.stdout + proc.stderr),
                             hint=f"rerun by hand: scons -Q -C {out}")
@@ -252,6 +257,41 @@ def build_firmware(board: Board | str, model: Path | Sequence[Path],
     if rebuilt or not result.manifest.exists():
         result.manifest.write_text(json.dumps(manifest, indent=2) + "\n")
     return result
+
+
+_OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")
+
+
+def _overflow_message(output: str, board: Board, obj_dir: Path) -> str | None:
+    """Say which region overflowed, by how much, and what fills it, before the linker's
+    own lines (which name neither the board nor the consumers)."""
+    hits = {m.group(1): int(m.group(2)) for m in _OVERFLOW.finditer(output)}
+    if not hits:
+        return None
+    lines = []
+    for name, over in hits.items():
+        region = next((r for r in board.regions if r.name.upper() == name), None)
+        size = f" of {region.size:,} B" if region else ""
+        roles = [k for k, v in board.roles.items() if region and v == region.name]
+        lines.append(f"the firmware does not fit on {board.name}: region {name.lower()}{size} "
+                     f"({', '.join(roles)}) overflowed by {over:,} B")
+    lines.append("largest inputs to the link (bytes in object files, before --gc-sections):")
+    for obj, n in _largest_objects(obj_dir)[:5]:
+        lines.append(f"  {n:>10,}  {obj}")
+    lines.append("linker: " + "; ".join(m.group(0) for m in _OVERFLOW.finditer(output)))
+    return "\n".join(lines)
+
+
+def _largest_objects(obj_dir: Path) -> list[tuple[str, int]]:
+    from elftools.elf.elffile import ELFFile
+
+    sizes = []
+    for o in Path(obj_dir).rglob("*.o"):
+        with open(o, "rb") as fh:
+            n = sum(s["sh_size"] for s in ELFFile(fh).iter_sections()
+                    if s["sh_flags"] & 2)  # SHF_ALLOC
+        sizes.append((str(o.relative_to(obj_dir)), n))
+    return sorted(sizes, key=lambda t: -t[1])
 
 
 def _trim(text: str, lines: int = 40) -> str:
