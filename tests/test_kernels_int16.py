@@ -77,15 +77,14 @@ def test_16x8_ops_bit_exact():
     assert biases and all(b.dtype == "int64" for b in biases)
 
 
-def test_int16_softmax_is_reported_unsupported():
+def test_int16_softmax_bit_exact():
+    """TFLM's table-based int16 softmax: both tables are generated at build time."""
     import keras
 
     def mk(s):
-        return (6,), keras.layers.Softmax(), (-2.0, 2.0)
+        def fn(x):
+            return keras.layers.Softmax()(keras.layers.Dense(s["n"])(x))
+        return (s["n"],), fn, tuple(s["range"])
 
-    from tinyflow.codegen import unsupported
-    from tinyflow.ir import parse_model
-
-    model = parse_model(build("int16sm", [{"n": 6}], mk, int16=True))
-    msgs = unsupported(model)
-    assert len(msgs) == 1 and "int16 SOFTMAX" in msgs[0] and "plain int8" in msgs[0]
+    spec = [{"n": n, "range": r} for n, r in [(6, (-2.0, 2.0)), (40, (-8.0, 8.0)), (3, (-1, 1))]]
+    assert_bit_exact(build("int16sm", spec, mk, int16=True), {"SOFTMAX"}, n_inputs=16)

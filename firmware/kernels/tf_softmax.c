@@ -45,3 +45,46 @@ void tf_softmax_s8(const tf_softmax_params_t *p, const int8_t *input, int8_t *ou
         }
     }
 }
+
+/* Interpolated lookup in a 513-entry table indexed by the top 9 bits of a signed value. */
+static inline int16_t lut16(int16_t value, const int16_t *lut) {
+    const uint16_t index = (uint16_t)(256 + (value >> 7));
+    const int16_t offset = (int16_t)(value & 0x7f);
+    const int16_t base = lut[index];
+    const int16_t slope = (int16_t)(lut[index + 1] - lut[index]);
+    const int32_t delta = ((int32_t)slope * offset + 64) >> 7;
+    return (int16_t)(base + delta);
+}
+
+void tf_softmax_s16(const tf_softmax16_params_t *p, const int16_t *input, int16_t *output) {
+    for (int32_t r = 0; r < p->rows; r++) {
+        const int16_t *x = input + (size_t)r * p->depth;
+        int16_t *y = output + (size_t)r * p->depth;
+        int32_t max_in_row = INT16_MIN;
+        for (int32_t c = 0; c < p->depth; c++) {
+            max_in_row = x[c] > max_in_row ? x[c] : max_in_row;
+        }
+        int32_t sum_of_exps = 0; /* Q16.15 */
+        for (int32_t c = 0; c < p->depth; c++) {
+            /* [-65535, 0] input units are [-10, 0]; recentre to the table's signed range */
+            const int32_t scaled = tf_mbqm((int32_t)x[c] - max_in_row, p->input_mult, p->input_shift);
+            const int16_t e = lut16((int16_t)tf_clamp_i32(scaled + 32767, INT16_MIN, INT16_MAX),
+                                    p->exp_lut);
+            y[c] = e;
+            sum_of_exps += e;
+        }
+        const int headroom_plus_one = tf_clz32((uint32_t)sum_of_exps);
+        const int32_t shifted_sum =
+            (int32_t)((((int64_t)sum_of_exps << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
+        /* the table holds 1/(1+x): x = sum - 1, recentred from [0, 65535] */
+        const int32_t sym = shifted_sum - ((1 << 15) + (1 << 16));
+        const int16_t reciprocal =
+            lut16((int16_t)tf_clamp_i32(sym, INT16_MIN, INT16_MAX), p->one_over_one_plus_x_lut);
+        const int right_shift = 31 - headroom_plus_one;
+        const int64_t round = (int64_t)1 << (right_shift - 1);
+        for (int32_t c = 0; c < p->depth; c++) {
+            const int32_t v = (int32_t)(((int64_t)y[c] * reciprocal + round) >> right_shift);
+            y[c] = (int16_t)tf_clamp_i32(v, 0, 32767);
+        }
+    }
+}

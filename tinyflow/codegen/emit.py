@@ -27,7 +27,13 @@ def c_comment(text: str) -> str:
     return re.sub(r"[^\x20-\x7e]", "?", text).replace("*/", "* /")
 
 
+class Raw(str):
+    """A C expression emitted as is (e.g. the name of a constant array)."""
+
+
 def c_value(v: Any) -> str:
+    if isinstance(v, Raw):
+        return str(v)
     if isinstance(v, bool):
         return "1" if v else "0"
     if isinstance(v, (int, np.integer)):
@@ -104,6 +110,7 @@ class Generation:
         self.arrays: list[ConstArray] = []
         self.structs: list[ParamStruct] = []
         self.tensor_arrays: dict[int, str] = {}
+        self.tensor_arrays_by_key: dict[str, Any] = {}  # arrays shared by several layers
         self.layers: list[LayerInfo] = []
         self._names: set[str] = set()
 

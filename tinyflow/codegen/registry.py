@@ -64,6 +64,8 @@ def inplace_inputs(model, op) -> list[int]:
         if out is None or pos >= len(op.inputs) or op.inputs[pos] < 0:
             continue
         t = model.tensors[op.inputs[pos]]
+        if op.opcode == "SOFTMAX" and t.dtype != "int8":
+            continue  # the int16 kernel stages exp() values in the output row
         if not t.is_const and t.dtype == out.dtype and tuple(t.shape) == tuple(out.shape):
             ok.append(pos)
     return ok
