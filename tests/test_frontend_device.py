@@ -168,3 +168,41 @@ def test_helium_front_end_on_m55_is_close_and_cheaper(tmp_path):
     assert helium < 0.75 * 3.0e6                           # portable: 3.06 M; measured 1.89 M
     with pytest.raises(TinyflowError, match="no Helium"):
         build_ser_firmware("qemu-m4", helium=True)
+
+
+@pytest.mark.slow
+def test_listen_command_streams_a_wav(tmp_path, capsys):
+    """`tinyflow listen` (tinyflow/commands/listen.py) on qemu-m4: one line per window,
+    equal to the host pipeline on the same windows."""
+    import argparse
+    import json
+
+    from test_eval_helpers import SER_SECONDS, ser_model
+
+    from tinyflow.commands import listen
+    from tinyflow.datasets.ser_manifest import load_wav
+    from tinyflow.datasets.synth_ser import write_wav
+    from tinyflow.hostengine import HostEngine
+    from tinyflow.ir import load_model
+
+    p = LogMelParams(seconds=SER_SECONDS)
+    (tmp_path / "config.json").write_text(json.dumps({"features": p.to_dict()}))
+    wav = tmp_path / "talk.wav"
+    write_wav(wav, synth_clip(np.random.default_rng(8), 0.2, 0.9, 0.4, seconds=0.7))
+    path = ser_model()
+    parser = argparse.ArgumentParser()
+    listen.configure(parser)
+    args = parser.parse_args(["-b", "qemu-m4", "-m", str(path), "-i", str(wav), "--hop", "0.1",
+                              "--features", str(tmp_path / "config.json"), "--json"])
+    assert listen.run(args) == 0
+    out = json.loads(capsys.readouterr().out)
+
+    net = load_model(path)
+    t = net.tensors[net.inputs[0]]
+    s, z = float(t.quant.scale[0]), int(t.quant.zero_point[0])
+    eng = HostEngine(net)
+    host = HostFrontend(p).stream(load_wav(wav), out["hop_samples"], quant=(s, z))
+    assert out["hop_samples"] == 1600 and len(out["windows"]) == len(host) == 5
+    for w, h in zip(out["windows"], host):
+        assert w["raw"] == eng.invoke(h.reshape(t.shape))[0].ravel().tolist()
+        assert w["frontend"] > 0 and w["network"] > 0

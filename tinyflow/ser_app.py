@@ -318,3 +318,90 @@ def invoke_wav(board: str, model_path: str | Path, wav: str | Path,
             "frontend_instructions": round(last["fe_cycles"] * per) if per else None,
             "network_instructions": round(last["net_cycles"] * per) if per else None,
             "cycles": last["cycles"], "instructions": ins}
+
+
+def params_for_model(model_path: str | Path, features: str | Path | None = None) -> LogMelParams:
+    """The front-end parameters a model was trained with: `features` (a run's config.json or
+    its folder), else the config.json beside the model, else the zoo default with the clip
+    length recovered from the model's frame count (ambiguous: 3968..4031 samples all give
+    61 frames, and the per-clip normalisation then sees a different window)."""
+    import json
+
+    from tinyflow.ir import load_model
+
+    cands = [Path(features)] if features else [Path(model_path).parent]
+    for c in cands:
+        cfg = c / "config.json" if c.is_dir() else c
+        if cfg.is_file():
+            d = json.loads(cfg.read_text())
+            if "features" in d:
+                return LogMelParams.from_dict(d["features"])
+            if features:
+                raise TinyflowError(f"{cfg} has no 'features' entry",
+                                    hint="pass the config.json of the training run")
+    m = load_model(model_path)
+    shape = tuple(m.tensors[m.inputs[0]].shape)
+    d = LogMelParams()
+    return LogMelParams(seconds=((shape[1] - 1) * d.hop_length + d.n_fft) / d.sample_rate)
+
+
+def listen(board: str, model_path: str | Path, wav: str | Path, hop_seconds: float = 0.5,
+           chunk_seconds: float = 0.25, features: str | Path | None = None,
+           port: str | None = None, helium: bool = False) -> dict[str, Any]:
+    """Stream a WAV through the SER firmware: one A/D/V estimate per window, with the
+    front end's and the network's cost per window. Virtual boards are built and started
+    here; a real board needs `port` and the SER firmware already flashed."""
+    from tinyflow.boards import get_board
+    from tinyflow.datasets.ser_manifest import load_wav
+    from tinyflow.ir import load_model
+    from tinyflow.link import Link
+    from tinyflow.runners import get_runner
+
+    b = get_board(board)
+    params = params_for_model(model_path, features)
+    net = load_model(model_path)
+    pcm = to_pcm16(load_wav(wav, params.sample_rate))
+    hop = max(1, round(hop_seconds * params.sample_rate / params.hop_length)) * params.hop_length
+    chunk = max(1, int(chunk_seconds * params.sample_rate))
+    if pcm.size < params.n_samples:
+        raise TinyflowError(f"{wav} lasts {pcm.size / params.sample_rate:.2f} s, shorter than "
+                            f"one window ({params.seconds:g} s)",
+                            hint="use `tinyflow invoke --input` for a single short clip")
+    o = net.tensors[net.outputs[0]]
+    scale, zp = float(o.quant.scale[0]), int(o.quant.zero_point[0])
+    session = None
+    if b.is_virtual:
+        if port:
+            raise TinyflowError(f"{b.name} is a virtual board: tinyflow starts it itself",
+                                hint="drop --port")
+        elf = build_ser_firmware(b, params, model=net, helium=helium).elf
+        session = get_runner(b).start(elf)
+        port = session.port
+    elif not port:
+        raise TinyflowError(f"streaming to {b.name} needs --port (the board's serial port)")
+    try:
+        shift = b.qemu.icount_shift if b.is_virtual else None
+        with Link(port, baudrate=b.console.baud, icount_shift=shift) as link:
+            link.connect(timeout=15)
+            if link.info.model_hash != net.sha256[:16]:
+                raise TinyflowError(f"{b.name} runs model {link.info.model} "
+                                    f"({link.info.model_hash}), not {Path(model_path).name}",
+                                    hint="build and flash the SER firmware for this model")
+            wins = SerDevice(link, params).stream(pcm, hop, chunk)
+            to_ins = link.to_instructions
+    finally:
+        if session is not None:
+            session.stop()
+    unit = "instructions" if b.is_virtual else "cycles"
+    rows = []
+    for w in wins:
+        v = (w.adv.astype(np.float64) - zp) * scale
+        rows.append({"window": w.index, "start_s": w.index * hop / params.sample_rate,
+                     "arousal": float(v[0]), "dominance": float(v[1]), "valence": float(v[2]),
+                     "raw": w.adv.tolist(),
+                     "frontend": to_ins(w.fe_cycles) if b.is_virtual else w.fe_cycles,
+                     "network": to_ins(w.net_cycles) if b.is_virtual else w.net_cycles})
+    return {"board": b.name, "model": str(model_path), "wav": str(wav),
+            "seconds": pcm.size / params.sample_rate, "hop_samples": hop,
+            "window_samples": params.n_samples, "cost_unit": unit,
+            "features": params.to_dict(), "windows": rows}
