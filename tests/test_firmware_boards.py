@@ -73,3 +73,22 @@ int tf_model_invoke(void) { arena[0] = weights[arena[1] * 9999]; return 0; }
     msg = str(e.value)
     assert msg.startswith("the firmware does not fit on rpi-pico: region flash of 2,097,152 B")
     assert "model/big_model.o" in msg.splitlines()[2]
+
+
+def test_rp2040_uf2(tmp_path):
+    import struct
+
+    res = build_fake("rpi-pico", tmp_path)
+    uf2 = (res.out_dir / "firmware.uf2").read_bytes()
+    image = res.bin.read_bytes()
+    blocks = [uf2[i:i + 512] for i in range(0, len(uf2), 512)]
+    assert len(blocks) == (len(image) + 255) // 256
+    payload = b""
+    for n, blk in enumerate(blocks):
+        m0, m1, flags, addr, size, no, total, fam = struct.unpack_from("<8I", blk)
+        assert (m0, m1, flags, size, no, total, fam) == (
+            0x0A324655, 0x9E5D5157, 0x2000, 256, n, len(blocks), 0xE48BFF56)
+        assert addr == 0x10000000 + 256 * n
+        assert struct.unpack_from("<I", blk, 508)[0] == 0x0AB16F30
+        payload += blk[32:32 + 256]
+    assert payload[:len(image)] == image

@@ -71,10 +71,11 @@ class RunnerConfig:
     default: str
     pyocd_target: str | None = None
     openocd_config: tuple[str, ...] = ()
+    uf2_family: int | None = None       # build also writes firmware.uf2 (drag-and-drop)
 
     def to_dict(self) -> dict[str, Any]:
         return {"default": self.default, "pyocd_target": self.pyocd_target,
-                "openocd_config": list(self.openocd_config)}
+                "openocd_config": list(self.openocd_config), "uf2_family": self.uf2_family}
 
 
 @dataclass(frozen=True)
@@ -327,7 +328,8 @@ def load_board(path: Path) -> Board:
     ocd = rr.get("openocd_config", list, [])
     if not all(isinstance(a, str) for a in ocd):
         raise rr.error("openocd_config", "expected a list of strings")
-    runner = RunnerConfig(default_runner, rr.get("pyocd_target", str, None), tuple(ocd))
+    runner = RunnerConfig(default_runner, rr.get("pyocd_target", str, None), tuple(ocd),
+                          rr.get("uf2_family", int, None))
     rr.check_unknown()
     if (default_runner == "qemu") != (qemu is not None):
         raise rr.error("default", "a board has a [qemu] table exactly when its runner is qemu")

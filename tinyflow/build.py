@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -231,6 +232,10 @@ def build_firmware(board: Board | str, model: Path | Sequence[Path],
     if verbose and proc.stdout.strip():
         print(proc.stdout.rstrip(), file=sys.stderr)
     rebuilt = before is None or elf.stat().st_mtime_ns != before
+    uf2 = out / "firmware.uf2"
+    if board.runner.uf2_family is not None and (rebuilt or not uf2.exists()):
+        uf2.write_bytes(bin_to_uf2((out / "firmware.bin").read_bytes(),
+                                   board.region_for("code").base, board.runner.uf2_family))
     seconds = time.monotonic() - t0
 
     result = BuildResult(board=board.name, model=model_name, out_dir=out, elf=elf,
@@ -292,6 +297,19 @@ def _largest_objects(obj_dir: Path) -> list[tuple[str, int]]:
                     if s["sh_flags"] & 2)  # SHF_ALLOC
         sizes.append((str(o.relative_to(obj_dir)), n))
     return sorted(sizes, key=lambda t: -t[1])
+
+
+def bin_to_uf2(data: bytes, base: int, family: int) -> bytes:
+    """A flat image as UF2 (github.com/microsoft/uf2): 512-byte blocks carrying 256 bytes
+    each, with the family id flag set so a boot loader can reject a wrong image."""
+    magic0, magic1, magic_end, flag_family = 0x0A324655, 0x9E5D5157, 0x0AB16F30, 0x2000
+    chunks = [data[i:i + 256] for i in range(0, len(data), 256)] or [b""]
+    out = bytearray()
+    for n, chunk in enumerate(chunks):
+        head = struct.pack("<8I", magic0, magic1, flag_family, base + 256 * n, 256, n,
+                           len(chunks), family)
+        out += head + chunk.ljust(476, b"\x00") + struct.pack("<I", magic_end)
+    return bytes(out)
 
 
 def _trim(text: str, lines: int = 40) -> str:
