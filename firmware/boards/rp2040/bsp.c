@@ -109,10 +109,11 @@ void bsp_init(void)
     unreset(RST_IO_BANK0 | RST_PADS_BANK0 | RST_UART0);
     REG32(IO_GPIO_CTRL(0)) = 2u;                                /* FUNCSEL = UART */
     REG32(IO_GPIO_CTRL(1)) = 2u;
-    /* Divisor = clk_peri / (16 * baud) as 16.6 fixed point. */
-    uint32_t div = (8u * TF_CLOCK_HZ / TF_CONSOLE_BAUD + 1u) / 2u;
-    REG32(UART_IBRD) = div >> 7;
-    REG32(UART_FBRD) = ((div & 0x7Fu) + 1u) / 2u;
+    /* Divisor clk_peri / (16 * baud) as 16.6 fixed point: compute it x128, round the
+     * fraction to 6 bits (datasheet 4.2.7.1). 125 MHz, 115200 baud: 67 + 52/64. */
+    uint32_t div128 = 8u * TF_CLOCK_HZ / TF_CONSOLE_BAUD;
+    REG32(UART_IBRD) = div128 >> 7;
+    REG32(UART_FBRD) = ((div128 & 0x7Fu) + 1u) / 2u;
     REG32(UART_LCRH) = (3u << 5) | (1u << 4);                   /* 8N1, FIFOs on */
     REG32(UART_IMSC) = (1u << 4) | (1u << 6);                   /* RX, RX timeout */
     REG32(UART_CR) = 1u | (1u << 8) | (1u << 9);                /* UARTEN, TXE, RXE */
