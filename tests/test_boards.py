@@ -139,7 +139,8 @@ def test_user_folder_and_env(tmp_path, monkeypatch):
 
 def test_cli_boards_json_and_error():
     py = [sys.executable, "-m", "tinyflow.cli"]
-    out = subprocess.run(py + ["boards", "--json"], check=False, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(py + ["boards", "--json"], check=False, capture_output=True, text=True,
+                         timeout=60)
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert sorted(b["name"] for b in data) == SHIPPED

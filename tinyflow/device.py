@@ -87,6 +87,10 @@ def open_device(board: Board | str, elf: Path | None = None, port: str | None = 
     try:
         link.open()
         info = link.connect(timeout=connect_timeout)
+        if info.board != board.name:
+            raise TinyflowError(f"the firmware on {port} was built for board {info.board!r}, "
+                                f"not {board.name!r}",
+                                hint=f"tinyflow build --board {board.name} and flash it")
         if expect_hash and info.model_hash != expect_hash[:len(info.model_hash)]:
             raise TinyflowError(
                 f"the firmware on {board.name} runs model {info.model} ({info.model_hash}), "
