@@ -1,10 +1,11 @@
 """Train and quantize both zoo models at their default sizes on synthetic data; record
 seconds per epoch, quantization time, float vs int8 quality and int8 size.
 
-    .venv/bin/python benchmarks/train_zoo.py [--n-wv 600] [--n-ser 600] [--out FILE.json]
+    .venv/bin/python benchmarks/train_zoo.py [--n-wv N] [--n-ser N] [--out FILE.json]
 
 Uses the library API exactly as `tinyflow train` / `tinyflow quantize` do, with each
-model's default options and training settings. Data and runs go under build/bench_train/.
+model's default options and training settings and the generators' default sizes
+(datasets/*.toml). Data and runs go under build/bench_train/.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n-wv", type=int, default=600)
-    ap.add_argument("--n-ser", type=int, default=600)
+    from tinyflow.datasets import describe
+
+    ap.add_argument("--n-wv", type=int, default=describe("wake_vision")["synth"]["n"])
+    ap.add_argument("--n-ser", type=int, default=describe("ser")["synth"]["n"])
     ap.add_argument("--epochs-wv", type=int, default=None)
     ap.add_argument("--epochs-ser", type=int, default=None)
     ap.add_argument("--out", default="benchmarks/train_zoo.json")

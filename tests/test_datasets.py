@@ -16,7 +16,8 @@ from tinyflow.features import LogMel, LogMelParams, mel_filterbank
 @pytest.fixture(scope="module")
 def wv_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("wv")
-    synth_wake_vision.generate(d, n=120, seed=3, size=64)
+    synth_wake_vision.generate(d, n=120, seed=3, size=64,
+                               splits={"train": 0.5, "validation": 0.25, "test": 0.25})
     return d
 
 

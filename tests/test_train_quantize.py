@@ -28,7 +28,7 @@ def pd_run(tmp_path_factory):
     # The sanity-check mix: persons at near/medium distance vs. cluttered scenes. The full
     # Wake Vision-like mix needs longer training (benchmarks/train_zoo.md).
     generate(root / "data", n=800, seed=0, size=48, mix={"person": 1, "non_person": 1},
-             distances=("near", "medium"))
+             distances=("near", "medium"), splits={"train": 0.7, "validation": 0.15, "test": 0.15})
     res = train(zoo.resolve("person_det", **PD), root / "data", root / "run", epochs=6,
                 batch_size=16, learning_rate=5e-3, seed=0, verbose=0)
     q = quantize_run(root / "run", n_rep=50)

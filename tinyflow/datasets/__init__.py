@@ -21,3 +21,15 @@ def describe(name: str) -> dict:
     """The dataset description file `datasets/<name>.toml` as a dict ({} if absent)."""
     p = DATA_DIR / f"{name}.toml"
     return tomllib.loads(p.read_text()) if p.is_file() else {}
+
+
+def split_counts(n: int, fractions: dict[str, float]) -> list[int]:
+    """Items per split, in the order given: every split gets at least one item (when
+    n allows), the first split takes the rounding remainder."""
+    names = list(fractions)
+    total = sum(fractions.values())
+    counts = [max(1, round(n * fractions[k] / total)) for k in names[1:]]
+    first = n - sum(counts)
+    if first < 1 and len(names) > 1:
+        raise ValueError(f"{n} items cannot fill {len(names)} splits")
+    return [first, *counts]

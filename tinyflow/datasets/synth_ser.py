@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyflow.datasets import describe
+from tinyflow.datasets import describe, split_counts
 from tinyflow.errors import TinyflowError
 
 GENERATOR = "tinyflow-synth-ser-v1"
@@ -108,24 +108,22 @@ def write_wav(path: str | Path, x: np.ndarray, sr: int = SR) -> None:
 def generate(out: str | Path, n: int = 600, seed: int = 0, seconds: float = 1.0,
              splits: dict[str, float] | None = None) -> dict:
     """Write `n` WAV clips under `out/wav/` and `out/manifest.csv`; return a summary."""
-    if n < 3:
-        raise TinyflowError("synth ser needs --n >= 3 (one clip per split)")
     if not 0.25 <= seconds <= 30:
         raise TinyflowError(f"--seconds {seconds} is outside 0.25..30")
     cfg = describe("ser")["synth"]
     splits = splits or cfg["split_fractions"]
+    if n < len(splits):
+        raise TinyflowError(f"synth ser needs --n >= {len(splits)} (one clip per split)")
     out = Path(out)
     (out / "wav").mkdir(parents=True, exist_ok=True)
     order = np.random.default_rng([seed, 2**31 - 1]).permutation(n)
     names = list(splits)
-    bounds = np.cumsum([splits[k] for k in names]) / sum(splits.values()) * n
     split_of = [""] * n
     start = 0
-    for name, b in zip(names, bounds):
-        end = int(round(b))
-        for j in order[start:end]:
+    for name, k in zip(names, split_counts(n, splits)):
+        for j in order[start:start + k]:
             split_of[j] = name
-        start = end
+        start += k
     rows = []
     for i in range(n):
         rng = np.random.default_rng([seed, i])

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyflow.datasets import describe
+from tinyflow.datasets import describe, split_counts
 from tinyflow.errors import TinyflowError
 
 GENERATOR = "tinyflow-synth-wake-vision-v1"
@@ -358,12 +358,12 @@ def generate(out: str | Path, n: int = 600, seed: int = 0, size: int = 128,
     """
     from PIL import Image
 
-    if n < 3:
-        raise TinyflowError("synth wake-vision needs --n >= 3 (one image per split)")
     if not 16 <= size <= 1024:
         raise TinyflowError(f"image size {size} is outside 16..1024")
     cfg = _CFG["synth"]
     splits = splits or cfg["split_fractions"]
+    if n < len(splits):
+        raise TinyflowError(f"synth wake-vision needs --n >= {len(splits)} (one image per split)")
     out = Path(out)
     mix = mix or cfg["mix"]
     unknown = set(mix) - set(cfg["mix"]) or set(distances) - {"near", "medium", "far"}
@@ -376,13 +376,11 @@ def generate(out: str | Path, n: int = 600, seed: int = 0, size: int = 128,
     # Deterministic split assignment: contiguous blocks after a seeded permutation.
     order = np.random.default_rng([seed, 2**31 - 1]).permutation(n)
     names = list(splits)
-    bounds = np.cumsum([splits[k] for k in names]) / sum(splits.values()) * n
     split_of = np.empty(n, dtype=object)
     start = 0
-    for name, b in zip(names, bounds):
-        end = int(round(b))
-        split_of[order[start:end]] = name
-        start = end
+    for name, k in zip(names, split_counts(n, splits)):
+        split_of[order[start:start + k]] = name
+        start += k
     rows: dict[str, list[dict]] = {k: [] for k in names}
     meta = {}
     for i in range(n):
