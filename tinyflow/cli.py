@@ -30,6 +30,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("flash", "put a firmware image on a board (or start a virtual board)"),
     ("eval", "evaluate a model on a board over the serial link"),
     ("report", "re-render an evaluation report from a run directory"),
+    ("listen", "stream a WAV through the SER firmware: arousal/dominance/valence per window"),
     ("monitor", "serial console: log lines and decoded protocol frames"),
 ]
 
