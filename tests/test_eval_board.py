@@ -87,7 +87,10 @@ def test_two_qemu_instances_share_the_work(synth_wv, tmp_path):
               "--batch", "4", "--reference", "host")
     ids = _ids(run)
     assert len(ids) == len(set(ids)) == 48 and s["progress"]["complete"]
-    assert s["throughput"][0]["workers"] == 2
+    # Both QEMU instances connected; how the queue split between them depends on timing.
+    finals = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()
+              if '"final":true' in x]
+    assert len({f["w"] for f in finals}) == 2
     assert s["fidelity"][0]["rate"] == 1.0
 
 

@@ -38,7 +38,7 @@ class BoardTarget:
     def __init__(self, port: Any, model_sha256: str, name: str, *, baudrate: int = 115200,
                  icount_shift: int | None = None, session: Any = None, timeout: float = 2.0,
                  connect_timeout: float = 15.0, sample_retries: int = 3,
-                 invoke_timeout: float = 30.0):
+                 invoke_timeout: float = 30.0, window: int | None = None):
         from tinyflow.link import Link
 
         self.name = name
@@ -57,6 +57,11 @@ class BoardTarget:
         except BaseException:
             self.close()
             raise
+        from tinyflow.evaluate.pipeline import RING_WINDOW, VIRTUAL_WINDOW
+
+        # Bytes in flight when pipelining (0 = one request at a time), see pipeline.py.
+        self.window = (VIRTUAL_WINDOW if self.hello.virtual else RING_WINDOW) \
+            if window is None else window
         if self.hello.model_hash != model_sha256[:16]:
             self.close()
             raise TinyflowError(
@@ -107,15 +112,28 @@ class BoardTarget:
         return d
 
     def run(self, batch: Sequence[Sequence[np.ndarray]]) -> list[Inference]:
+        from tinyflow.evaluate.pipeline import run_pipelined
+
+        data = [[np.ascontiguousarray(x).tobytes() for x in inputs] for inputs in batch]
+        t0 = time.perf_counter()
+        if self.window:
+            results = run_pipelined(self.link, data, self.window, self.invoke_timeout)
+        else:
+            results = [None] * len(data)
         out = []
-        for inputs in batch:
-            t0 = time.perf_counter()
-            r = self._run_one([np.ascontiguousarray(x).tobytes() for x in inputs])
+        for d, r in zip(data, results):
+            if r is None:
+                if self.window:
+                    self.recovered += 1
+                    log.info("%s: a pipelined sample lost a reply; redoing it", self.name)
+                r = self._run_one(d)
             outs = [np.frombuffer(o, _NP.get(t.dtype, np.int8)).reshape(t.shape)
                     for o, t in zip(r.outputs, self.hello.outputs)]
             cost = r.instructions if r.instructions is not None else r.cycles
-            out.append(Inference(outs, cycles=cost, stack_bytes=r.stack_used,
-                                 host_us=(time.perf_counter() - t0) * 1e6))
+            out.append(Inference(outs, cycles=cost, stack_bytes=r.stack_used))
+        per_sample = (time.perf_counter() - t0) * 1e6 / max(1, len(batch))
+        for inf in out:
+            inf.host_us = per_sample      # pipelined: only the batch's wall time is meaningful
         return out
 
     def measure_link(self, payload: int | None = None, rounds: int = 4) -> dict[str, Any]:
@@ -178,6 +196,7 @@ def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[st
                   jobs: int = 1, boards_dir: list[str] | None = None,
                   elf: Path | None = None, port_wrapper: Callable[[str], Any] | None = None,
                   link_timeout: float = 2.0, invoke_timeout: float = 30.0,
+                  window: int | None = None,
                   ) -> tuple[dict[str, Any], list[Callable[[], Target]], str]:
     """(board record for the results header, one target factory per worker, cycle unit).
 
@@ -217,7 +236,8 @@ def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[st
                 raise
             return BoardTarget(port, sha, f"{board.name}#{k}", baudrate=board.console.baud,
                                icount_shift=board.qemu.icount_shift, session=session,
-                               timeout=link_timeout, invoke_timeout=invoke_timeout)
+                               timeout=link_timeout, invoke_timeout=invoke_timeout,
+                               window=window)
 
         return record, [lambda k=k: start(k) for k in range(max(1, jobs))], "instructions"
     if not ports:
@@ -225,5 +245,6 @@ def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[st
                             hint="flash it first (tinyflow flash), then pass --port /dev/ttyACM0; "
                                  "repeat --port for several boards")
     return record, [lambda p=p: BoardTarget(wrap(p), sha, p, baudrate=board.console.baud,
-                                            timeout=link_timeout, invoke_timeout=invoke_timeout)
+                                            timeout=link_timeout, invoke_timeout=invoke_timeout,
+                               window=window)
                     for p in ports], "cycles"

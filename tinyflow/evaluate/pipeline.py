@@ -1,0 +1,173 @@
+"""Pipelined samples over the TFP link: no waiting for each frame's reply.
+
+`Link.run` does one request at a time: upload chunk, wait, ..., invoke, wait, read, wait.
+Each wait is a round trip, and while the board infers, the line is idle. Here every frame
+of a batch is queued at once (WRITE chunks, INVOKE, READ per sample) and sent as fast as a
+byte window allows, while replies are collected as they come. The next sample's upload
+then travels while the board is still computing the current one.
+
+Why this is safe: the firmware handles frames strictly in arrival order, one at a time.
+So if every reply of a sample arrived intact and in order -- all WRITE acks at the right
+offsets, the INVOKE status, the READ bytes -- its inference ran on exactly its own input,
+whatever happened to the samples around it. A sample with any missing, damaged or error
+reply is returned as None, and the caller redoes it on the request/reply path.
+
+The window bounds the bytes sent but not yet answered. On a real board it must fit the
+firmware's receive ring (2 KiB, firmware/boards/cortex_m/console.c), because bytes that
+arrive while the board infers wait there. QEMU never drops bytes (its UART throttles the
+sender), so a virtual board can take a larger window.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tinyflow.link import (
+    CMD_INVOKE,
+    CMD_READ,
+    CMD_WRITE,
+    MSG_ERROR,
+    REPLY,
+    Link,
+    RunResult,
+    encode_frame,
+)
+
+RING_WINDOW = 1536          # real boards: under the firmware's 2 KiB receive ring
+VIRTUAL_WINDOW = 32768      # QEMU throttles instead of dropping
+MAX_FRAMES = 128            # frames in flight, so sequence numbers (mod 256) stay unique
+
+
+@dataclass
+class _Frame:
+    sample: int
+    cmd: int
+    seq: int
+    wire: bytes
+    check: Any               # payload -> parsed value, or raises ValueError
+
+
+def _plan(link: Link, samples: Sequence[Sequence[bytes]]) -> list[_Frame]:
+    info = link.info
+    assert info is not None
+    chunk = info.max_payload - 5
+    frames: list[_Frame] = []
+
+    def add(k: int, cmd: int, payload: bytes, check) -> None:
+        link.seq = (link.seq + 1) & 0xFF
+        frames.append(_Frame(k, cmd, link.seq, encode_frame(cmd, link.seq, payload), check))
+
+    for k, inputs in enumerate(samples):
+        for i, data in enumerate(inputs):
+            for off in range(0, max(len(data), 1), chunk):
+                part = data[off:off + chunk]
+
+                def ack(body: bytes, end=off + len(part)) -> int:  # noqa: B008
+                    if len(body) != 4 or struct.unpack("<I", body)[0] != end:
+                        raise ValueError("bad WRITE acknowledgement")
+                    return end
+
+                add(k, CMD_WRITE, struct.pack("<BI", i, off) + part, ack)
+
+        def invoked(body: bytes) -> tuple:
+            if len(body) != 24:
+                raise ValueError("bad INVOKE reply")
+            r = struct.unpack("<iQIII", body)
+            if r[0] != 0:
+                raise ValueError(f"tf_model_invoke returned {r[0]}")
+            return r
+
+        add(k, CMD_INVOKE, b"", invoked)
+        for o, t in enumerate(info.outputs):
+            for off in range(0, t.bytes, info.max_payload):
+                n = min(info.max_payload, t.bytes - off)
+
+                def got(body: bytes, n=n) -> bytes:
+                    if len(body) != n:
+                        raise ValueError("short READ reply")
+                    return body
+
+                add(k, CMD_READ, struct.pack("<BIH", o, off, n), got)
+    return frames
+
+
+def run_pipelined(link: Link, samples: Sequence[Sequence[bytes]], window: int,
+                  invoke_timeout: float) -> list[RunResult | None]:
+    """Run every sample; None for a sample whose replies were not all intact."""
+    info = link.info
+    assert info is not None
+    frames = _plan(link, samples)
+    results: list[dict[str, Any]] = [{"ok": True, "out": [], "inv": None} for _ in samples]
+    sent = 0            # frames written
+    done = 0            # frames answered (or given up)
+    in_flight = 0       # bytes written and not yet answered
+    wait_for = invoke_timeout + link.timeout
+    deadline = time.monotonic() + wait_for
+
+    def fail_from(k: int) -> None:
+        results[k]["ok"] = False
+
+    while done < len(frames):
+        # Also cap the frames in flight well below the 256 sequence numbers.
+        while sent < len(frames) and (sent == done or (
+                in_flight + len(frames[sent].wire) <= window and sent - done < MAX_FRAMES)):
+            link.ser.write(frames[sent].wire)
+            in_flight += len(frames[sent].wire)
+            sent += 1
+        link.ser.flush()
+        f = link._read_frame(deadline)      # noqa: SLF001 - same package family, see module doc
+        if f is None:
+            # Nothing for a whole timeout: the rest is lost. Mark it and stop.
+            for fr in frames[done:sent]:
+                fail_from(fr.sample)
+            for fr in frames[sent:]:
+                fail_from(fr.sample)
+            break
+        cmd, seq, body = f
+        if link._unsolicited(cmd, body):    # noqa: SLF001 - logs and faults
+            continue
+        # Replies come in order; one for a later frame means the earlier ones were lost.
+        idx = next((j for j in range(done, sent) if frames[j].seq == seq), None)
+        if idx is None:
+            link.stale_frames += 1
+            continue
+        for fr in frames[done:idx]:
+            fail_from(fr.sample)
+        fr = frames[idx]
+        if cmd == (fr.cmd | REPLY):
+            try:
+                value = fr.check(body)
+                if fr.cmd == CMD_INVOKE:
+                    results[fr.sample]["inv"] = value
+                elif fr.cmd == CMD_READ:
+                    results[fr.sample]["out"].append(value)
+            except ValueError:
+                fail_from(fr.sample)
+        elif cmd == MSG_ERROR:
+            fail_from(fr.sample)
+        else:
+            fail_from(fr.sample)
+        in_flight -= sum(len(x.wire) for x in frames[done:idx + 1])
+        done = idx + 1
+        deadline = time.monotonic() + wait_for
+
+    out: list[RunResult | None] = []
+    n_out = [(t.bytes + info.max_payload - 1) // info.max_payload for t in info.outputs]
+    for r in results:
+        if not r["ok"] or r["inv"] is None or len(r["out"]) != sum(n_out):
+            out.append(None)
+            continue
+        chunks, outputs = r["out"], []
+        for n in n_out:
+            outputs.append(b"".join(chunks[:n]))
+            chunks = chunks[n:]
+        status, cycles, used, size, _ = r["inv"]
+        out.append(RunResult(outputs, cycles, link.to_instructions(cycles), used, size))
+    return out
+
+
+__all__ = ["RING_WINDOW", "VIRTUAL_WINDOW", "run_pipelined"]
