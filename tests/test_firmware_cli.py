@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -72,6 +73,20 @@ def test_flash_detach_monitor_stop(work):
         m = tf(["monitor", "--board", "qemu-m4", "--hello", "--seconds", "0.3"], work, 60)
         assert m.returncode == 0, m.stderr
         assert "HELLO qemu-m4" in m.stdout and "model person_det" in m.stdout
+        # the library attaches to the detached board too
+        import numpy as np
+
+        from tinyflow.device import run_on_board
+        from tinyflow.runners.qemu import read_detached
+
+        os_cwd = os.getcwd()
+        os.chdir(work)
+        try:
+            assert read_detached("qemu-m4")["port"] == info["port"]
+            [res] = run_on_board("qemu-m4", None, [[np.zeros((1, 96, 96, 1), np.int8)]])
+        finally:
+            os.chdir(os_cwd)
+        assert len(res.outputs[0]) == 2 and res.instructions > 1_000_000
     finally:
         s = tf(["flash", "--board", "qemu-m4", "--stop"], work, 60)
     assert "stopped" in s.stdout

@@ -67,15 +67,22 @@ def open_device(board: Board | str, elf: Path | None = None, port: str | None = 
                 expect_hash: str | None = None) -> Iterator[Device]:
     """Start (virtual) or attach to (real) a board and complete the handshake.
 
-    A virtual board needs `elf`; a real board uses `port` or finds it by VID:PID. With
+    A virtual board starts QEMU on `elf`, or without one attaches to the QEMU that
+    `tinyflow flash --detach` left running; a real board uses `port` or finds it by VID:PID. With
     `expect_hash`, a firmware built for another model is an error, not a wrong answer.
     """
     board = get_board(board)
     session = None
-    if board.is_virtual and port is None:
-        if elf is None:
-            raise TinyflowError(f"{board.name} is a virtual board: give the firmware ELF",
+    if board.is_virtual and port is None and elf is None:
+        from tinyflow.runners.qemu import read_detached
+
+        detached = read_detached(board.name)   # started by `tinyflow flash --detach`
+        if detached is None:
+            raise TinyflowError(f"{board.name} is a virtual board: give the firmware ELF, or "
+                                f"start it with tinyflow flash --board {board.name} --detach",
                                 hint=f"tinyflow build --board {board.name} --model ...")
+        port = detached["port"]
+    if board.is_virtual and port is None:
         from tinyflow.runners import get_runner
 
         session = get_runner(board).start(Path(elf))
