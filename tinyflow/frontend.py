@@ -156,16 +156,25 @@ def stage(params: LogMelParams | None = None, root: Path | None = None,
     d = (root or REPO / "build" / "frontend") / _digest(files)
     if (d / ".staged").is_file():
         return d
-    d.mkdir(parents=True, exist_ok=True)
+    # Build in a private folder, then rename it into place: parallel builds (pytest -n)
+    # never see a half-written file, and the loser of the race just discards its copy.
+    d.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=d.name + ".", dir=d.parent))
     dsp = cmsis_dsp_dir()
     for sub in ("Include", "PrivateInclude"):
         for h in (dsp / sub).rglob("*.h"):
-            dst = d / h.relative_to(dsp / sub)
+            dst = tmp / h.relative_to(dsp / sub)
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(h, dst)
     for name, text in files.items():
-        (d / name).write_text(text)
-    (d / ".staged").write_text(json.dumps(params.to_dict()) + "\n")
+        (tmp / name).write_text(text)
+    (tmp / ".staged").write_text(json.dumps({**params.to_dict(), "helium": helium}) + "\n")
+    try:
+        os.rename(tmp, d)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not (d / ".staged").is_file():
+            raise
     return d
 
 

@@ -18,6 +18,7 @@ costs); `float_out=True` adds the float features as output 3.
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +45,12 @@ _NET_RENAMES = ("tf_model_info", "tf_model_input", "tf_model_output", "tf_model_
 
 
 def _write_if_changed(path: Path, text: str) -> None:
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
+    """Atomic and only on change: parallel builds may stage the same folder."""
+    if path.exists() and path.read_text() == text:
+        return
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def stage_app(params: LogMelParams, model: Any = None, root: Path | None = None,
