@@ -1,13 +1,8 @@
 #include "tf_conv.h"
 
-/* int8 dot product; written plainly so compilers vectorize it */
-static inline int32_t dot_s8(const int8_t *a, const int8_t *b, int32_t n) {
-    int32_t s = 0;
-    for (int32_t i = 0; i < n; i++) {
-        s += (int32_t)a[i] * (int32_t)b[i];
-    }
-    return s;
-}
+#include "tf_dot.h"
+
+#define dot_s8 tf_dot_s8
 
 static inline int32_t sum_s8(const int8_t *a, int32_t n) {
     int32_t s = 0;

@@ -1,5 +1,7 @@
 #include "tf_fully_connected.h"
 
+#include "tf_dot.h"
+
 void tf_fully_connected_s8(const tf_fc_params_t *p, const int8_t *input, const int8_t *weights,
                            const int32_t *bias, const int32_t *mult, const int8_t *shift,
                            int8_t *output) {
@@ -10,9 +12,7 @@ void tf_fully_connected_s8(const tf_fc_params_t *p, const int8_t *input, const i
             const int8_t *w = weights + (size_t)o * p->depth;
             int32_t acc = 0;
             if (folded) {
-                for (int32_t i = 0; i < p->depth; i++) {
-                    acc += (int32_t)x[i] * (int32_t)w[i];
-                }
+                acc = tf_dot_s8(x, w, p->depth);
             } else {
                 for (int32_t i = 0; i < p->depth; i++) {
                     acc += ((int32_t)x[i] + p->input_offset) * ((int32_t)w[i] + p->filter_offset);

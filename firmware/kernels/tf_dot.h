@@ -1,0 +1,47 @@
+/*
+ * int8 dot product, the inner loop of CONV_2D and FULLY_CONNECTED.
+ *
+ * On cores with the DSP extension (Cortex-M4, M7, M33, M55: __ARM_FEATURE_DSP) four
+ * products are formed per step with SXTB16 + SMLAD; elsewhere (and on the host) a plain
+ * loop the compiler may vectorize. Both add the same int32 products with wrapping
+ * arithmetic, so the result is identical to the bit; build with -DTF_PORTABLE_ONLY to
+ * force the plain loop for comparisons.
+ */
+#ifndef TF_DOT_H
+#define TF_DOT_H
+
+#include "tf_common.h"
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(TF_PORTABLE_ONLY)
+#include <arm_acle.h>
+#define TF_DOT_USE_DSP 1
+#else
+#define TF_DOT_USE_DSP 0
+#endif
+
+#if TF_DOT_USE_DSP
+/* An unaligned 32-bit load. Firmware builds use -ffreestanding, where memcpy would be a
+ * real call, so say it with a type: these cores do unaligned LDR in hardware. */
+typedef uint32_t __attribute__((aligned(1), may_alias)) tf_u32_unaligned;
+
+static inline uint32_t tf_ror8(uint32_t x) { return (x >> 8) | (x << 24); }
+#endif
+
+static inline int32_t tf_dot_s8(const int8_t *a, const int8_t *b, int32_t n) {
+    int32_t s = 0;
+    int32_t i = 0;
+#if TF_DOT_USE_DSP
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t wa = *(const tf_u32_unaligned *)(const void *)(a + i);
+        const uint32_t wb = *(const tf_u32_unaligned *)(const void *)(b + i);
+        s = __smlad(__sxtb16(wa), __sxtb16(wb), s);                     /* bytes 0 and 2 */
+        s = __smlad(__sxtb16(tf_ror8(wa)), __sxtb16(tf_ror8(wb)), s); /* bytes 1 and 3 */
+    }
+#endif
+    for (; i < n; i++) {
+        s += (int32_t)a[i] * (int32_t)b[i];
+    }
+    return s;
+}
+
+#endif /* TF_DOT_H */
