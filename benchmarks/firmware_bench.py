@@ -8,7 +8,9 @@ For each model (person_det, ser, MobileNetV1-0.25 96x96x1) and each virtual boar
 (nothing changed), flash and RAM use from the linked ELF, then n random inputs over the
 serial link in QEMU with -icount shift=0: instructions per inference (deterministic: the
 same input gives the same count in every run), stack high-water mark, and whether every
-output byte equals the host engine's. Also the raw link throughput (ECHO of 1000 bytes).
+output byte equals the host engine's. Also the raw link throughput (ECHO of 1000 bytes)
+and, from the per-layer timer reads of a profiling build, where the instructions go by
+operator type.
 Instruction counts are QEMU instructions, not cycles (docs/protocol.md).
 """
 
@@ -58,7 +60,8 @@ def bench(models: list[str], boards: list[str], n: int) -> dict:
         for name in models:
             data = MODELS[name]()
             model = parse_model(data, name=name)
-            gen = codegen.generate(model, tmp / "gen" / name, name=name)
+            # profiling hooks: one timer read per layer, a few dozen instructions in all
+            gen = codegen.generate(model, tmp / "gen" / name, name=name, profile=True)
             engine = HostEngine(model)
             rng = np.random.default_rng(0)
             inputs = [random_inputs(model, rng) for _ in range(n)]
@@ -77,10 +80,14 @@ def bench(models: list[str], boards: list[str], n: int) -> dict:
                 flash = sum(r["used"] for r in sizes["regions"] if r["kind"] != "ram")
                 ram = sum(r["used"] for r in sizes["regions"] if r["kind"] == "ram")
                 insns, stacks, exact = [], [], True
+                by_op: dict[str, int] = {}
                 t0 = time.monotonic()
                 with open_device(b, cold.elf) as dev:
-                    for xs, ref in zip(inputs, refs):
-                        r = dev.run(xs)
+                    for k, (xs, ref) in enumerate(zip(inputs, refs)):
+                        r = dev.run(xs, profile=k == 0)
+                        for op, c in zip(model.operators, r.layer_cycles):
+                            by_op[op.opcode] = by_op.get(op.opcode, 0) + \
+                                dev.link.to_instructions(c)
                         insns.append(r.instructions)
                         stacks.append(r.stack_used)
                         for o, e in zip(r.outputs, ref):
@@ -104,6 +111,8 @@ def bench(models: list[str], boards: list[str], n: int) -> dict:
                     "data_bss": sizes["data_bss"],
                     "build_cold_s": round(cold_s, 2), "build_warm_s": round(warm_s, 2),
                     "session_s": round(run_s, 2),
+                    "instructions_by_op_first_input": dict(sorted(by_op.items(),
+                                                                 key=lambda kv: -kv[1])),
                     "echo_1000B_roundtrip_s": round(echo_s, 3),
                 })
                 print(json.dumps(rows[-1]), flush=True)
@@ -120,7 +129,12 @@ def versions() -> dict:
         except (OSError, IndexError):
             return "?"
 
-    return {"gcc": first_line(["arm-none-eabi-gcc", "--version"]),
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "firmware", "tinyflow",
+                            "templates"], cwd=ROOT, capture_output=True, text=True,
+                           check=False).stdout.strip()
+    return {"git": first_line(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+            + (" with uncommitted changes" if dirty else ""),
+            "gcc": first_line(["arm-none-eabi-gcc", "--version"]),
             "qemu": first_line(["qemu-system-arm", "--version"]),
             "python": platform.python_version(), "host": platform.platform(),
             "cpus": os.cpu_count()}
@@ -130,7 +144,7 @@ def markdown(res: dict) -> str:
     lines = [
         "# Firmware on the virtual boards",
         "",
-        f"Measured {res['date']} with `{res['command']}`.",
+        f"Measured {res['date']} with `{res['command']}` at commit {res['versions']['git']}.",
         f"Toolchain: {res['versions']['gcc']}; {res['versions']['qemu']}; "
         f"{res['versions']['cpus']} CPUs shared with other jobs (times are wall clock).",
         "",
@@ -154,6 +168,15 @@ def markdown(res: dict) -> str:
             f"{r['flash_bytes']:,} | {r['ram_bytes']:,} | {r['arena']:,} | "
             f"{r['build_cold_s']} | {r['build_warm_s']} | "
             f"{'yes' if r['bit_exact_vs_host_engine'] else 'NO'} |")
+    lines += ["", "Where the instructions go (first input, per operator type, from the per-layer "
+                  "timer reads; millions):", ""]
+    ops = sorted({op for r in res["rows"] for op in r["instructions_by_op_first_input"]})
+    lines += ["| model | board | " + " | ".join(ops) + " |",
+              "|---|---|" + "---|" * len(ops)]
+    for r in res["rows"]:
+        d = r["instructions_by_op_first_input"]
+        lines.append(f"| {r['model']} | {r['board']} | "
+                     + " | ".join(f"{d[o] / 1e6:.2f}" if o in d else "" for o in ops) + " |")
     echo = [r["echo_1000B_roundtrip_s"] for r in res["rows"]]
     lines += ["", f"Link: an ECHO of 1000 bytes (host → guest → host, 1,012-byte frames each "
                   f"way) took {min(echo) * 1000:.0f}–{max(echo) * 1000:.0f} ms over the pty "
