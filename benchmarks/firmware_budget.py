@@ -58,14 +58,18 @@ def main() -> int:
                       f"({e - p:+,}) with runtime {q:>9,} ({e - q:+,})", flush=True)
     worst = max(abs(r["elf"] - r["predicted"]) / r["elf"] for r in rows if r["elf"])
     worst_rt = max(abs(r["elf"] - r["predicted_with_runtime"]) / r["elf"] for r in rows if r["elf"])
+    from firmware_bench import versions
+
     res = {"date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
            "command": "python benchmarks/firmware_budget.py", "rows": rows,
+           "git": versions()["git"],
            "worst_relative_error": round(worst, 4),
            "worst_relative_error_with_runtime": round(worst_rt, 4)}
     out = HERE / "results" / "firmware_budget"
     out.with_suffix(".json").write_text(json.dumps(res, indent=2) + "\n")
     md = ["# `tinyflow check` prediction vs the linked ELF", "",
-          f"Measured {res['date']} with `{res['command']}` (-O2, no LTO).", "",
+          f"Measured {res['date']} with `{res['command']}` (-O2, no LTO) at commit "
+          f"{res['git']}.", "",
           f"Worst relative error over all regions: {worst:.1%} with the code-size estimates, "
           f"{worst_rt:.1%} with the measured firmware runtime (memreport.runtime_sizes).", "",
           "| model | board | region | ELF B | predicted B | diff "
