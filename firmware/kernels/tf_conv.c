@@ -37,6 +37,33 @@ void tf_conv2d_s8(const tf_conv_params_t *p, const int8_t *input, const int8_t *
             for (int32_t ox = 0; ox < p->out_w; ox++) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
                 const int inside = inside_y && ix0 >= 0 && ix0 + span_w < p->in_w;
+                if (inside && row_contiguous) {
+                    /* the common case: whole window in the input, each kernel row one run;
+                     * two output channels per pass share the input loads */
+                    const int8_t *x0 = in_b + ((size_t)iy0 * p->in_w + ix0) * p->in_c;
+                    const size_t x_row = (size_t)p->dil_h * p->in_w * p->in_c;
+                    const size_t f_oc = (size_t)p->k_h * row_len;
+                    int32_t oc = 0;
+                    for (; oc + 2 <= p->out_c; oc += 2) {
+                        int32_t a = ebias[oc], b2 = ebias[oc + 1];
+                        const int8_t *w0 = filter + (size_t)oc * f_oc;
+                        for (int32_t ky = 0; ky < p->k_h; ky++) {
+                            tf_dot2_s8(x0 + ky * x_row, w0 + (size_t)ky * row_len,
+                                       w0 + f_oc + (size_t)ky * row_len, row_len, &a, &b2);
+                        }
+                        *out++ = requant(p, a, mult[oc], shift[oc]);
+                        *out++ = requant(p, b2, mult[oc + 1], shift[oc + 1]);
+                    }
+                    for (; oc < p->out_c; oc++) {
+                        int32_t a = ebias[oc];
+                        const int8_t *w0 = filter + (size_t)oc * f_oc;
+                        for (int32_t ky = 0; ky < p->k_h; ky++) {
+                            a += dot_s8(x0 + ky * x_row, w0 + (size_t)ky * row_len, row_len);
+                        }
+                        *out++ = requant(p, a, mult[oc], shift[oc]);
+                    }
+                    continue;
+                }
                 for (int32_t oc = 0; oc < p->out_c; oc++) {
                     const int32_t ic0 = (oc / out_per_group) * fic;
                     const int8_t *f_oc = filter + (size_t)oc * p->k_h * row_len;
@@ -44,11 +71,6 @@ void tf_conv2d_s8(const tf_conv_params_t *p, const int8_t *input, const int8_t *
                     for (int32_t ky = 0; ky < p->k_h; ky++) {
                         const int32_t iy = iy0 + p->dil_h * ky;
                         const int8_t *w_row = f_oc + (size_t)ky * row_len;
-                        if (inside && row_contiguous) {
-                            acc += dot_s8(in_b + ((size_t)iy * p->in_w + ix0) * p->in_c,
-                                          w_row, row_len);
-                            continue;
-                        }
                         for (int32_t kx = 0; kx < p->k_w; kx++) {
                             const int32_t ix = ix0 + p->dil_w * kx;
                             const int8_t *w = w_row + (size_t)kx * fic;
@@ -68,6 +90,8 @@ void tf_conv2d_s8(const tf_conv_params_t *p, const int8_t *input, const int8_t *
 }
 
 #define TF_DW_CHUNK 32
+
+#if !TF_DOT_USE_DSP
 
 /* depth_multiplier == 1: accumulate a run of channels at once, so every load is
  * contiguous in both the input and the filter */
@@ -114,13 +138,90 @@ static void depthwise_dm1(const tf_conv_params_t *p, const int8_t *input, const 
     }
 }
 
+#endif /* !TF_DOT_USE_DSP */
+
+#if TF_DOT_USE_DSP
+#define TF_DW_MAX_TAPS 64
+
+/* depth_multiplier == 1 on cores with the DSP extension: the window's input offsets are
+ * resolved once per output pixel (-1 marks a padding tap), then four channels at a time
+ * are accumulated in registers with one word load each for input and filter and
+ * SXTB16 + SMLABB/SMLATT. */
+static void depthwise_dm1_dsp(const tf_conv_params_t *p, const int8_t *input,
+                              const int8_t *filter, const int32_t *ebias, const int32_t *mult,
+                              const int8_t *shift, int8_t *output) {
+    const int32_t C = p->in_c;
+    const int32_t C4 = C & ~3;
+    const int32_t taps = p->k_h * p->k_w;
+    int32_t tap_off[TF_DW_MAX_TAPS];
+    for (int32_t b = 0; b < p->batches; b++) {
+        const int8_t *in_b = input + (size_t)b * p->in_h * p->in_w * C;
+        for (int32_t oy = 0; oy < p->out_h; oy++) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            for (int32_t ox = 0; ox < p->out_w; ox++) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                int8_t *out = output + (((size_t)b * p->out_h + oy) * p->out_w + ox) * C;
+                for (int32_t t = 0; t < taps; t++) {
+                    const int32_t iy = iy0 + p->dil_h * (t / p->k_w);
+                    const int32_t ix = ix0 + p->dil_w * (t % p->k_w);
+                    const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+                    tap_off[t] = inside ? (iy * p->in_w + ix) * C : -1;
+                }
+                int32_t c = 0;
+                for (; c < C4; c += 4) {
+                    int32_t a0 = ebias[c], a1 = ebias[c + 1], a2 = ebias[c + 2], a3 = ebias[c + 3];
+                    const int8_t *w = filter + c;
+                    for (int32_t t = 0; t < taps; t++, w += C) {
+                        const uint32_t ww = *(const tf_u32_unaligned *)(const void *)w;
+                        if (tap_off[t] < 0) { /* padding tap: undo the folded offset */
+                            a0 -= p->input_offset * w[0];
+                            a1 -= p->input_offset * w[1];
+                            a2 -= p->input_offset * w[2];
+                            a3 -= p->input_offset * w[3];
+                            continue;
+                        }
+                        const uint32_t xx =
+                            *(const tf_u32_unaligned *)(const void *)(in_b + tap_off[t] + c);
+                        const int32_t xe = __sxtb16(xx), xo = __sxtb16(tf_ror8(xx));
+                        const int32_t we = __sxtb16(ww), wo = __sxtb16(tf_ror8(ww));
+                        a0 = __smlabb(xe, we, a0); /* byte 0 */
+                        a2 = __smlatt(xe, we, a2); /* byte 2 */
+                        a1 = __smlabb(xo, wo, a1); /* byte 1 */
+                        a3 = __smlatt(xo, wo, a3); /* byte 3 */
+                    }
+                    out[c] = requant(p, a0, mult[c], shift[c]);
+                    out[c + 1] = requant(p, a1, mult[c + 1], shift[c + 1]);
+                    out[c + 2] = requant(p, a2, mult[c + 2], shift[c + 2]);
+                    out[c + 3] = requant(p, a3, mult[c + 3], shift[c + 3]);
+                }
+                for (; c < C; c++) {
+                    int32_t acc = ebias[c];
+                    for (int32_t t = 0; t < taps; t++) {
+                        const int32_t w = filter[(size_t)t * C + c];
+                        acc += tap_off[t] < 0 ? -p->input_offset * w : in_b[tap_off[t] + c] * w;
+                    }
+                    out[c] = requant(p, acc, mult[c], shift[c]);
+                }
+            }
+        }
+    }
+}
+#endif
+
 void tf_depthwise_conv2d_s8(const tf_conv_params_t *p, const int8_t *input,
                             const int8_t *filter, const int32_t *ebias, const int32_t *mult,
                             const int8_t *shift, int8_t *output) {
     const int32_t dm = p->depth_multiplier;
     if (dm == 1) {
+#if TF_DOT_USE_DSP
+        if (p->k_h * p->k_w <= TF_DW_MAX_TAPS) {
+            depthwise_dm1_dsp(p, input, filter, ebias, mult, shift, output);
+            return;
+        }
+#else
         depthwise_dm1(p, input, filter, ebias, mult, shift, output);
         return;
+#endif
     }
     for (int32_t b = 0; b < p->batches; b++) {
         const int8_t *in_b = input + (size_t)b * p->in_h * p->in_w * p->in_c;

@@ -44,4 +44,30 @@ static inline int32_t tf_dot_s8(const int8_t *a, const int8_t *b, int32_t n) {
     return s;
 }
 
+/* Two dot products sharing one vector x (two output channels of the same pixel): the
+ * input is loaded and unpacked once for both. */
+static inline void tf_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n,
+                              int32_t *s0, int32_t *s1) {
+    int32_t a = *s0, b = *s1;
+    int32_t i = 0;
+#if TF_DOT_USE_DSP
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t xx = *(const tf_u32_unaligned *)(const void *)(x + i);
+        const uint32_t v0 = *(const tf_u32_unaligned *)(const void *)(w0 + i);
+        const uint32_t v1 = *(const tf_u32_unaligned *)(const void *)(w1 + i);
+        const int32_t xe = __sxtb16(xx), xo = __sxtb16(tf_ror8(xx));
+        a = __smlad(xe, __sxtb16(v0), a);
+        a = __smlad(xo, __sxtb16(tf_ror8(v0)), a);
+        b = __smlad(xe, __sxtb16(v1), b);
+        b = __smlad(xo, __sxtb16(tf_ror8(v1)), b);
+    }
+#endif
+    for (; i < n; i++) {
+        a += (int32_t)x[i] * (int32_t)w0[i];
+        b += (int32_t)x[i] * (int32_t)w1[i];
+    }
+    *s0 = a;
+    *s1 = b;
+}
+
 #endif /* TF_DOT_H */
