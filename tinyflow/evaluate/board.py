@@ -57,11 +57,10 @@ class BoardTarget:
         except BaseException:
             self.close()
             raise
-        from tinyflow.evaluate.pipeline import RING_WINDOW, VIRTUAL_WINDOW
+        from tinyflow.evaluate.pipeline import default_window
 
         # Bytes in flight when pipelining (0 = one request at a time), see pipeline.py.
-        self.window = (VIRTUAL_WINDOW if self.hello.virtual else RING_WINDOW) \
-            if window is None else window
+        self.window = default_window(self.hello.max_payload) if window is None else window
         if self.hello.model_hash != model_sha256[:16]:
             self.close()
             raise TinyflowError(

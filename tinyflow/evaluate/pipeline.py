@@ -12,10 +12,13 @@ offsets, the INVOKE status, the READ bytes -- its inference ran on exactly its o
 whatever happened to the samples around it. A sample with any missing, damaged or error
 reply is returned as None, and the caller redoes it on the request/reply path.
 
-The window bounds the bytes sent but not yet answered. On a real board it must fit the
-firmware's receive ring (2 KiB, firmware/boards/cortex_m/console.c), because bytes that
-arrive while the board infers wait there. QEMU never drops bytes (its UART throttles the
-sender), so a virtual board can take a larger window.
+Two limits keep the firmware's 2 KiB receive ring (firmware/boards/cortex_m/console.c)
+from overflowing; its interrupt handler keeps filling the ring while the main loop is busy,
+on QEMU as on silicon, and an overflow loses bytes:
+- `window`: bytes sent and not yet answered. While the board only handles WRITEs it
+  empties the ring as fast as bytes come, so two full frames may travel at once.
+- `busy_window`: bytes sent after an INVOKE that has not been answered yet. Those wait
+  in the ring for the whole inference, so they must fit in it with room to spare.
 """
 
 from __future__ import annotations
@@ -37,9 +40,13 @@ from tinyflow.link import (
     encode_frame,
 )
 
-RING_WINDOW = 1536          # real boards: under the firmware's 2 KiB receive ring
-VIRTUAL_WINDOW = 32768      # QEMU throttles instead of dropping
+BUSY_WINDOW = 1536          # under the firmware's 2 KiB receive ring
 MAX_FRAMES = 128            # frames in flight, so sequence numbers (mod 256) stay unique
+
+
+def default_window(max_payload: int) -> int:
+    """Two full WRITE frames (COBS and framing add a few bytes) plus small ones."""
+    return 2 * (max_payload + 16) + 64
 
 
 @dataclass
@@ -96,7 +103,8 @@ def _plan(link: Link, samples: Sequence[Sequence[bytes]]) -> list[_Frame]:
 
 
 def run_pipelined(link: Link, samples: Sequence[Sequence[bytes]], window: int,
-                  invoke_timeout: float) -> list[RunResult | None]:
+                  invoke_timeout: float, busy_window: int = BUSY_WINDOW
+                  ) -> list[RunResult | None]:
     """Run every sample; None for a sample whose replies were not all intact."""
     info = link.info
     assert info is not None
@@ -112,11 +120,17 @@ def run_pipelined(link: Link, samples: Sequence[Sequence[bytes]], window: int,
         results[k]["ok"] = False
 
     while done < len(frames):
-        # Also cap the frames in flight well below the 256 sequence numbers.
-        while sent < len(frames) and (sent == done or (
-                in_flight + len(frames[sent].wire) <= window and sent - done < MAX_FRAMES)):
+        while sent < len(frames):
+            size = len(frames[sent].wire)
+            if sent > done:
+                if in_flight + size > window or sent - done >= MAX_FRAMES:
+                    break
+                inv = next((j for j in range(done, sent) if frames[j].cmd == CMD_INVOKE), None)
+                if inv is not None and sum(len(f.wire) for f in frames[inv + 1:sent]) + size \
+                        > busy_window:
+                    break
             link.ser.write(frames[sent].wire)
-            in_flight += len(frames[sent].wire)
+            in_flight += size
             sent += 1
         link.ser.flush()
         f = link._read_frame(deadline)      # noqa: SLF001 - same package family, see module doc
@@ -170,4 +184,4 @@ def run_pipelined(link: Link, samples: Sequence[Sequence[bytes]], window: int,
     return out
 
 
-__all__ = ["RING_WINDOW", "VIRTUAL_WINDOW", "run_pipelined"]
+__all__ = ["BUSY_WINDOW", "default_window", "run_pipelined"]
