@@ -104,6 +104,12 @@ def test_ser_app_clip_stream_and_feature_upload_match_host(tmp_path):
         assert np.array_equal(w.adv, host_adv(h)), w.index
         assert w.fe_cycles > 0 and w.net_cycles > 0
         outs.add(bytes(w.adv))
+    # Per-window front-end cost counts all the window's new frames, across chunk INVOKEs:
+    # the first window has a whole window of frames, later ones a hop's worth, all alike.
+    later = [w.fe_cycles for w in wins[1:]]
+    assert wins[0].fe_cycles > 1.5 * max(later)      # measured 1.73x at these sizes
+    assert max(later) < 1.1 * min(later)
+    assert sum(w.fe_cycles for w in wins) <= dev.stream_totals["fe_cycles"]
     assert len(outs) > 1   # the estimates move as the window slides
 
 

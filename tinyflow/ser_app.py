@@ -132,7 +132,7 @@ def build_ser_firmware(board: Any, params: LogMelParams | None = None, model: An
 class Window:
     index: int
     adv: np.ndarray        # int8[3], the network's raw output
-    fe_cycles: int         # front end since the previous window (frames + this read)
+    fe_cycles: int         # front end: frames since the previous window + this read
     net_cycles: int
 
 
@@ -155,6 +155,7 @@ class SerDevice:
                                 f"parameters give {list(self.params.shape)}")
         self.has_net = info.model == "ser_audio"
         self.last: dict[str, Any] = {}
+        self.stream_totals: dict[str, int] = {}   # front end and network over a whole stream
 
     def _invoke(self, mode: int, n: int = 0, hop: int = 0,
                 quant: tuple[float, int] | None = None) -> list[int]:
@@ -219,10 +220,13 @@ class SerDevice:
         chunk = min(chunk or self.audio_max, self.audio_max)
         out: list[Window] = []
         pos = 0
+        self.stream_totals = {"fe_cycles": 0, "net_cycles": 0, "samples": int(pcm.size)}
         while pos < pcm.size:
             part = pcm[pos:pos + chunk]
             self._upload(part)
             res = self._invoke(SER_STREAM_PUSH, part.size)
+            self.stream_totals["fe_cycles"] += res[3]
+            self.stream_totals["net_cycles"] += res[4]
             for w in range(res[1]):
                 at = RESULT_HEADER + RESULT_STRIDE * w
                 row = res[at:at + RESULT_STRIDE]

@@ -55,6 +55,7 @@ static int32_t ctrl[TF_SER_CTRL_WORDS];
 static uint32_t result[TF_SER_RESULT_WORDS];
 static tf_fe_stream_t fe;
 static int streaming;
+static uint64_t fe_carry;   /* stream front-end cycles not yet charged to a window */
 
 #if TF_SER_NET
 extern const tf_model_info_t tf_net_info;
@@ -172,9 +173,10 @@ static int window(uint32_t *row, uint64_t fe_since)
     row[WIN_INDEX] = fe.windows - 1u;
     row[WIN_ADV] = (uint32_t)(uint8_t)a[0] | (uint32_t)(uint8_t)a[1] << 8
                    | (uint32_t)(uint8_t)a[2] << 16;
-    row[WIN_FE_CYCLES] = (uint32_t)(t1 - fe_since);
+    row[WIN_FE_CYCLES] = (uint32_t)(fe_carry + (t1 - fe_since));   /* this window's */
+    fe_carry = 0;
     row[WIN_NET_CYCLES] = (uint32_t)(t2 - t1);
-    result[RESULT_FE_CYCLES] += row[WIN_FE_CYCLES];
+    result[RESULT_FE_CYCLES] += (uint32_t)(t1 - fe_since);           /* this INVOKE's */
     result[RESULT_NET_CYCLES] += row[WIN_NET_CYCLES];
     return rc;
 }
@@ -183,6 +185,7 @@ static int clip(uint32_t n, int with_net)
 {
     uint64_t t0 = tf_cycles();
     streaming = 0;
+    fe_carry = 0;
     int rc = tf_fe_init(&fe, TF_FE_CLIP_HOP);
     if (rc != TF_FE_OK)
         return rc;
@@ -224,8 +227,11 @@ static int push(uint32_t n)
             since = tf_cycles();
         }
     }
-    /* Front-end time after the last window (frames of the next one) is still charged. */
-    result[RESULT_FE_CYCLES] += (uint32_t)(tf_cycles() - since);
+    /* Frames after the last window belong to the next one: carry them over, so a window's
+     * front-end cycles cover all its new frames even when they span several INVOKEs. */
+    uint64_t rest = tf_cycles() - since;
+    fe_carry += rest;
+    result[RESULT_FE_CYCLES] += (uint32_t)rest;
     result[RESULT_WINDOWS] = w;
     result[RESULT_CONSUMED] = done;   /* < n when the result table filled: resend the rest */
     return 0;
@@ -247,6 +253,7 @@ int tf_model_invoke(void)
         rc = clip(n, 0);
         break;
     case SER_STREAM_START:
+        fe_carry = 0;
         rc = tf_fe_init(&fe, (uint32_t)ctrl[CTRL_HOP]);
         streaming = rc == TF_FE_OK;
         break;
