@@ -90,7 +90,9 @@ def test_two_qemu_instances_share_the_work(synth_wv, tmp_path):
     # Both QEMU instances connected; how the queue split between them depends on timing.
     finals = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()
               if '"final":true' in x]
-    assert len({f["w"] for f in finals}) == 2
+    ends = [json.loads(x) for x in (run / "results.jsonl").read_text().splitlines()
+            if '"type":"end"' in x]
+    assert len({f["w"] for f in finals}) == 2, ends
     assert s["fidelity"][0]["rate"] == 1.0
 
 

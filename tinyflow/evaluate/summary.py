@@ -246,6 +246,7 @@ def summarize(res: Results) -> dict[str, Any]:
         "progress": {"done": len(res.samples), "selected": selected,
                      "complete": selected is not None and len(res.samples) >= selected,
                      "duplicates_dropped": res.duplicates, "torn_lines": res.partial_lines,
+                     "worker_errors": [x for e in res.ends for x in e.get("errors", [])],
                      "sources": res.sources},
         "quality": {role: quality(res, role) for role in (primary, *h.get("references", ()))
                     if any(role in s["out"] for s in res.samples)},

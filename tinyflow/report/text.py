@@ -38,6 +38,8 @@ def header_lines(s: dict[str, Any]) -> list[str]:
              f"samples: {done}" + (" complete" if p.get("complete") else "")
              + (f"; {p['duplicates_dropped']} duplicate ids dropped"
                 if p.get("duplicates_dropped") else "")]
+    for err in p.get("worker_errors") or []:
+        lines.append(f"warning: a worker stopped: {err}")
     return lines
 
 
