@@ -27,6 +27,22 @@ def fake_reference(x: np.ndarray) -> np.ndarray:
     return np.clip((x.astype(np.int32).reshape(-1) @ w) >> 5, -128, 127).astype(np.int8)
 
 
+def zoo_bytes(name: str) -> bytes:
+    """A zoo model as full-int8 .tflite (untrained weights, calibrated), cached on disk
+    under the same key the engine's tests use, so the converter runs once per machine."""
+    import tempfile
+
+    from helpers_tflite import cached_tflite
+
+    def build() -> bytes:
+        from tinyflow import zoo
+
+        with tempfile.TemporaryDirectory() as d:
+            return zoo.quick_tflite(name, Path(d) / "m.tflite", seed=0).read_bytes()
+
+    return cached_tflite(f"zoo {name} [] seed0 v1", build)
+
+
 def build_fake(board: str, out: Path, **kw) -> BuildResult:
     return build_firmware(board, [FAKE_MODEL], out, model_name="fake", **kw)
 

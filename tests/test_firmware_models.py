@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _fw import VIRTUAL
+from _fw import VIRTUAL, zoo_bytes
 from helpers_tflite import random_inputs
-from test_kernels_zoo import zoo_bytes
 
 from tinyflow import codegen
 from tinyflow.build import build_firmware
