@@ -13,7 +13,11 @@ from tinyflow import zoo
 from tinyflow.cli import main
 from tinyflow.errors import TinyflowError
 
-pytestmark = pytest.mark.xdist_group("tinyflow_ml")  # share the trained runs on one worker
+pytestmark = [
+    pytest.mark.xdist_group("tinyflow_ml"),  # share the trained runs on one worker
+    # Keras warns once per batch (numpy 2 __array__ copy=, converter statistics).
+    pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning"),
+]
 
 PD = dict(width=0.25, resolution=48)
 
@@ -26,7 +30,7 @@ def pd_run(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("pd")
     # The sanity-check mix: persons at near/medium distance vs. cluttered scenes. The full
-    # Wake Vision-like mix needs longer training (benchmarks/train_zoo.md).
+    # Wake Vision-like mix needs longer training (benchmarks/results/train_zoo.md).
     generate(root / "data", n=800, seed=0, size=48, mix={"person": 1, "non_person": 1},
              distances=("near", "medium"), splits={"train": 0.7, "validation": 0.15, "test": 0.15})
     res = train(zoo.resolve("person_det", **PD), root / "data", root / "run", epochs=6,
@@ -119,6 +123,7 @@ def test_quick_tflite_runs_in_tflm(tmp_path):
     assert out.shape == (1, 3)
 
 
+@pytest.mark.slow
 def test_degenerate_scales_are_refused_before_tflm_aborts():
     from tinyflow.quantize import check_scales
 
@@ -182,3 +187,14 @@ def test_quantize_cli_on_a_users_keras_file(tmp_path, pd_run, capsys):
     assert out["size_bytes"] == (tmp_path / "mine_int8.tflite").stat().st_size
     assert out["extra"]["preprocessing_like"]["options"]["resolution"] == 48
     assert (tmp_path / "mine_quant.json").is_file()
+
+
+@pytest.mark.slow
+def test_streamed_training_matches_the_in_memory_contract(tmp_path, ser_run):
+    from tinyflow.train import train
+
+    data = ser_run[0].config["dataset"]["path"]
+    res = train(zoo.resolve("ser", filters=4, layers=3), data, tmp_path, epochs=1, limit=16,
+                seed=0, verbose=0, stream=True)
+    assert res.config["dataset"]["streamed"] is True
+    assert res.metrics["validation"]["n"] == res.config["dataset"]["n_validation"]

@@ -250,6 +250,9 @@ def quantize_run(run_dir: str | Path, out_path: str | Path | None = None, n_rep:
     out = Path(out_path) if out_path else run_dir / "model_int8.tflite"
     res = quantize(run_dir / "model.keras", x_rep, out, (x_ev, y_ev), spec.task, n_rep=n_rep)
     res.extra = {"eval_split": eval_split, "model": spec.to_dict()}
+    for key in ("features", "preprocessing"):  # what the device must reproduce
+        if key in cfg:
+            res.extra[key] = cfg[key]
     (run_dir / "quant.json").write_text(json.dumps(res.to_dict(), indent=2))
     return res
 

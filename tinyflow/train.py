@@ -59,27 +59,79 @@ def default_run_dir(spec: Any) -> Path:
 
 # -- data ------------------------------------------------------------------------------
 
-def load_split(spec: Any, dataset: str | Path, split: str, limit: int | None = None,
-               seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(x, y) of one split, preprocessed for `spec`. `limit` with `seed` takes a seeded
-    random subset (e.g. the representative set); without a seed, the first rows."""
+@dataclass
+class SplitIndex:
+    """One split as file paths + targets, and how to load one preprocessed input."""
+
+    paths: list[Path]
+    y: np.ndarray
+    load_one: Any            # Callable[[Path], np.ndarray]
+    input_shape: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def load(self) -> np.ndarray:
+        out = np.empty((len(self.paths), *self.input_shape), np.float32)
+        for i, p in enumerate(self.paths):
+            out[i] = self.load_one(p)
+        return out
+
+
+def split_index(spec: Any, dataset: str | Path, split: str, limit: int | None = None,
+                seed: int | None = None) -> SplitIndex:
+    """The files and targets of one split, checked, without decoding them yet."""
     if spec.entry.dataset == "wake_vision":
-        from tinyflow.datasets.wake_vision import WakeVision
+        from tinyflow.datasets.wake_vision import WakeVision, load_image
 
         s = WakeVision(dataset).split(split)
         idx = _pick(len(s), limit, seed)
-        s.paths = [s.paths[i] for i in idx]
-        x = s.images(spec.options["resolution"], spec.options["channels"])
-        return x, s.labels[idx].astype(np.int32)
+        r, c = spec.options["resolution"], spec.options["channels"]
+        return SplitIndex([s.paths[i] for i in idx], s.labels[idx].astype(np.int32),
+                          lambda p: load_image(p, r, c), (r, r, c))
     if spec.entry.dataset == "ser":
-        from tinyflow.datasets.ser_manifest import SerManifest
+        from tinyflow.datasets.ser_manifest import SerManifest, load_wav
+        from tinyflow.features import LogMel
         from tinyflow.zoo.ser import feature_params
 
         s = SerManifest(dataset).split(split)
         idx = _pick(len(s), limit, seed)
-        s.paths = [s.paths[i] for i in idx]
-        return s.features(feature_params(spec.options)), s.targets[idx]
+        fe = LogMel(feature_params(spec.options))
+        return SplitIndex([s.paths[i] for i in idx], s.targets[idx],
+                          lambda p: fe(load_wav(p))[:, :, None], (*fe.params.shape, 1))
     raise TinyflowError(f"no loader for dataset kind {spec.entry.dataset!r}")
+
+
+def load_split(spec: Any, dataset: str | Path, split: str, limit: int | None = None,
+               seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) of one split, preprocessed for `spec`, in memory. `limit` with `seed` takes
+    a seeded random subset (e.g. the representative set); without a seed, the first rows."""
+    index = split_index(spec, dataset, split, limit, seed)
+    return index.load(), index.y
+
+
+def _streamed(index: SplitIndex, seed: int | None):
+    """A tf.data pipeline that decodes files on the fly (for splits too big for memory),
+    with exactly the in-memory preprocessing (the same Python loader)."""
+    import tensorflow as tf
+
+    paths = np.array([str(p) for p in index.paths])
+    ds = tf.data.Dataset.from_tensor_slices((paths, index.y))
+    if seed is not None:
+        ds = ds.shuffle(min(len(paths), 50_000), seed=seed, reshuffle_each_iteration=True)
+
+    def load(p):
+        return index.load_one(Path(p.decode())).astype(np.float32)
+
+    def fn(p, y):
+        x = tf.numpy_function(load, [p], tf.float32)
+        x.set_shape(index.input_shape)
+        return x, y
+
+    return ds.map(fn, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+STREAM_ABOVE = 20_000   # examples; above this a split is decoded on the fly, not held in RAM
 
 
 def _pick(n: int, limit: int | None, seed: int | None) -> np.ndarray:
@@ -200,12 +252,14 @@ def train(model: Any, dataset: str | Path, run_dir: str | Path | None = None,
           epochs: int | None = None, batch_size: int | None = None,
           learning_rate: float | None = None, seed: int = 0, resume: bool | None = None,
           strategy: str | None = None, augment: bool = True, verbose: int | str = "auto",
-          limit: int | None = None, callbacks: list | None = None) -> RunResult:
+          limit: int | None = None, callbacks: list | None = None,
+          stream: bool | None = None) -> RunResult:
     """Train a zoo model (name, `ModelSpec`) on `dataset`; returns the run's result.
 
     `resume=None` resumes an interrupted run found in `run_dir`; False starts over.
     `limit` caps the training split (for quick runs). `callbacks` are extra Keras
-    callbacks (e.g. a custom progress display).
+    callbacks (e.g. a custom progress display). `stream` decodes files on the fly
+    instead of loading the split into memory (default: above STREAM_ABOVE examples).
     """
     import keras
     import tensorflow as tf
@@ -231,13 +285,16 @@ def train(model: Any, dataset: str | Path, run_dir: str | Path | None = None,
         shutil.rmtree(backup)
 
     keras.utils.set_random_seed(seed)
-    x_tr, y_tr = load_split(spec, dataset, "train", limit=limit, seed=seed if limit else None)
-    x_va, y_va = load_split(spec, dataset, "validation")
+    tr_index = split_index(spec, dataset, "train", limit=limit, seed=seed if limit else None)
+    va_index = split_index(spec, dataset, "validation")
+    if stream is None:
+        stream = len(tr_index) > STREAM_ABOVE
 
     config: dict[str, Any] = {
         "model": spec.to_dict(),
         "dataset": {"path": str(dataset.resolve()), "kind": spec.entry.dataset,
-                    "n_train": int(len(x_tr)), "n_validation": int(len(x_va))},
+                    "n_train": len(tr_index), "n_validation": len(va_index),
+                    "streamed": bool(stream)},
         "training": {"epochs": epochs, "batch_size": batch_size, "learning_rate": lr,
                      "seed": seed, "augment": bool(augment and spec.task == "person_detection"),
                      "strategy": strategy or "default",
@@ -256,7 +313,7 @@ def train(model: Any, dataset: str | Path, run_dir: str | Path | None = None,
     (run_dir / "config.json").write_text(json.dumps(config, indent=2))
 
     strat = _strategy(strategy)
-    steps = max(1, int(np.ceil(len(x_tr) / batch_size)))
+    steps = max(1, int(np.ceil(len(tr_index) / batch_size)))
     with strat.scope():
         net = spec.build()
         sched = keras.optimizers.schedules.CosineDecay(lr, decay_steps=epochs * steps,
@@ -267,14 +324,21 @@ def train(model: Any, dataset: str | Path, run_dir: str | Path | None = None,
             loss, mets = "sparse_categorical_crossentropy", ["accuracy"]
         net.compile(optimizer=keras.optimizers.Adam(sched), loss=loss, metrics=mets)
 
-    ds = tf.data.Dataset.from_tensor_slices((x_tr, y_tr))
-    ds = ds.shuffle(len(x_tr), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+    if stream:
+        ds = _streamed(tr_index, seed).batch(batch_size)
+        val = _streamed(va_index, None).batch(batch_size * 2)
+        y_va = va_index.y
+    else:
+        x_tr = tr_index.load()
+        ds = tf.data.Dataset.from_tensor_slices((x_tr, tr_index.y))
+        ds = ds.shuffle(len(x_tr), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+        x_va, y_va = va_index.load(), va_index.y
+        val = tf.data.Dataset.from_tensor_slices((x_va, y_va)).batch(batch_size * 2)
     if config["training"]["augment"]:
         aug = _augmenter(seed)
         ds = ds.map(lambda x, y: (aug(x, training=True), y),
                     num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.prefetch(tf.data.AUTOTUNE)
-    val = tf.data.Dataset.from_tensor_slices((x_va, y_va)).batch(batch_size * 2)
 
     timer = _make_timer()
     callbacks = [keras.callbacks.BackupAndRestore(str(backup)),
@@ -291,7 +355,7 @@ def train(model: Any, dataset: str | Path, run_dir: str | Path | None = None,
         raise TinyflowError(f"training failed in TensorFlow: {e.message.splitlines()[0]}") from None
 
     net.save(run_dir / "model.keras")
-    y_pred = net.predict(x_va, batch_size=batch_size * 2, verbose=0)
+    y_pred = net.predict(val.map(lambda x, y: x), verbose=0)
     val_metrics = evaluate(spec.task, y_va, y_pred)
     metrics = {"validation": val_metrics,
                "history": {k: [float(v) for v in vs] for k, vs in hist.history.items()},

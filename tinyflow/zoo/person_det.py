@@ -102,6 +102,6 @@ ENTRY = register(ZooEntry(
     input_spec_fn=input_spec,
     config_name_fn=config_name,
     # Small batches and a high peak rate: from-scratch runs on a few thousand images need
-    # many steps more than large batches (measured: benchmarks/train_zoo.md).
+    # many steps more than large batches (measured: benchmarks/results/train_zoo.md).
     train_defaults={"epochs": 10, "batch_size": 16, "learning_rate": 5e-3},
 ))
