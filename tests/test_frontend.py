@@ -153,3 +153,20 @@ def test_stream_with_gaps_and_with_the_smallest_hop():
         assert len(wins) == 1 + (pcm.size - p.n_samples) // hop
         for j in (0, len(wins) // 2, len(wins) - 1):
             assert np.array_equal(wins[j], fe.clip(pcm[j * hop: j * hop + p.n_samples])), (hop, j)
+
+
+@pytest.mark.parametrize("p", [
+    LogMelParams(n_fft=32, hop_length=16, n_mels=8, seconds=0.1),              # smallest FFT
+    LogMelParams(n_fft=64, hop_length=64, n_mels=10, fmax=4000.0, seconds=0.3),  # no overlap
+    LogMelParams(n_fft=4096, hop_length=1000, n_mels=64, fmin=20.0, floor=1e-10),
+], ids=["n32", "n64-no-overlap", "n4096-floor1e-10"])
+def test_other_parameters_follow_the_definition(p):
+    fe, ref = HostFrontend(p), LogMel(p)
+    rng = np.random.default_rng(4)
+    x = synth_clip(rng, 0.5, 0.5, 0.5, seconds=p.seconds * 1.1)
+    pcm = np.clip(np.round(x * 32767), -32768, 32767).astype(np.int16)
+    assert np.abs(ref(pcm.astype(np.float32) / 32768) - fe.clip(pcm)).max() < 1e-3
+    hop = 3 * p.hop_length
+    wins = fe.stream(pcm, hop, chunk=77)
+    for j, w in enumerate(wins):
+        assert np.array_equal(w, fe.clip(pcm[j * hop: j * hop + p.n_samples]))
