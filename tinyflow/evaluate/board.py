@@ -14,6 +14,7 @@ those are converted to executed instructions (QEMU -icount), and the results say
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -218,16 +219,41 @@ def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[st
         if ports:
             raise TinyflowError(f"{board.name} is a virtual board: tinyflow starts it itself",
                                 hint="drop --port; use --jobs N for N QEMU instances")
-        if elf is None:
-            status(f"building the firmware for {board.name} ...")
-            elf = firmware_for(board, model_path)
         record["icount_shift"] = board.qemu.icount_shift
-        record["firmware"] = str(elf)
         runner = get_runner(board)
         runner.check()
+        built: list[Path] = [elf] if elf is not None else []
+        build_lock = threading.Lock()
+
+        def firmware() -> Path:
+            # Built on first need (not at all when a detached board runs the model),
+            # once, whichever worker gets here first.
+            with build_lock:
+                if not built:
+                    status(f"building the firmware for {board.name} ...")
+                    built.append(firmware_for(board, model_path))
+                return built[0]
+
+        detached = None
+        if jobs <= 1:
+            from tinyflow.runners.qemu import read_detached
+
+            detached = read_detached(board.name)
 
         def start(k: int) -> Target:
-            session = runner.start(elf)
+            if k == 0 and detached is not None:
+                # `tinyflow flash --detach` left this board running: use it if it runs
+                # this model, and leave it running afterwards.
+                try:
+                    return BoardTarget(wrap(detached["port"]), sha, f"{board.name}#0",
+                                       baudrate=board.console.baud,
+                                       icount_shift=board.qemu.icount_shift,
+                                       timeout=link_timeout, invoke_timeout=invoke_timeout,
+                                       window=window, connect_timeout=5.0)
+                except TinyflowError as e:
+                    status(f"not using the detached {board.name} ({e.message}); "
+                           "starting a new one")
+            session = runner.start(firmware())
             try:
                 port = wrap(session.port)
             except BaseException:
