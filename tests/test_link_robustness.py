@@ -59,6 +59,10 @@ def test_garbage_truncated_and_oversized_frames(elf):
     (L.CMD_READ, struct.pack("<BIH", 9, 0, 1), 7),
     (L.CMD_PROFILE, struct.pack("<IH", 0, 500), 6),
     (L.CMD_INVOKE, b"x", 5),
+    (L.CMD_LOAD, struct.pack("<BI", 0, 0) + b"/nonexistent/tinyflow", 8),
+    (L.CMD_LOAD, struct.pack("<BI", 2, 0) + b"/etc/hostname", 7),
+    (L.CMD_LOAD, struct.pack("<BI", 0, 129) + b"/etc/hostname", 6),
+    (L.CMD_LOAD, b"\x00\x00", 5),
     (0x42, b"", 4),
 ])
 def test_bad_requests_get_error_codes(elf, cmd, payload, code):
@@ -105,3 +109,19 @@ def test_no_reply_times_out_with_a_clear_error(elf, tmp_path):
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_load_from_host_file_is_bounded_and_matches_uart(elf, tmp_path):
+    big = tmp_path / "big.bin"
+    big.write_bytes(bytes(range(256)) * 4)      # 1024 bytes for a 128-byte input
+    x = np.random.default_rng(9).integers(-128, 128, 128, dtype=np.int8)
+    with virtual_board(BOARD, elf) as (link, _):
+        end = struct.unpack("<I", link.request(
+            L.CMD_LOAD, struct.pack("<BI", 0, 100) + str(big).encode()))[0]
+        assert end == 128                       # read stops at the tensor's end
+        check_still_works(link)
+        uart = link.run([x.tobytes()])
+        link.fast_load = True
+        fast = link.run([x.tobytes()])
+        assert link.fast_load                   # it really took the semihosting path
+        assert fast.outputs == uart.outputs and fast.cycles == uart.cycles

@@ -32,12 +32,12 @@ log = logging.getLogger("tinyflow.link")
 PROTOCOL_VERSION = 1
 
 CMD_HELLO, CMD_WRITE, CMD_INVOKE, CMD_READ = 0x01, 0x02, 0x03, 0x04
-CMD_PROFILE, CMD_STATS, CMD_EXIT, CMD_ECHO = 0x05, 0x06, 0x07, 0x08
+CMD_PROFILE, CMD_STATS, CMD_EXIT, CMD_ECHO, CMD_LOAD = 0x05, 0x06, 0x07, 0x08, 0x09
 MSG_LOG, MSG_FAULT, MSG_ERROR, REPLY = 0x7D, 0x7E, 0x7F, 0x80
 
 ERRORS = {1: "CRC mismatch", 2: "frame too long", 3: "frame too short or bad COBS",
           4: "unknown command", 5: "bad payload length", 6: "offset/length out of range",
-          7: "no such tensor or layer"}
+          7: "no such tensor or layer", 8: "host file not available (not a virtual board?)"}
 FAULTS = {1: "HardFault", 2: "MemManage", 3: "BusFault", 4: "UsageFault", 5: "NMI",
           6: "unexpected interrupt"}
 FLAG_VIRTUAL, FLAG_DWT = 1, 2
@@ -194,7 +194,7 @@ class Link:
     """A TFP connection over a serial port (a path, or an open pyserial object)."""
 
     def __init__(self, port: Any, baudrate: int = 115200, timeout: float = 2.0,
-                 retries: int = 3, icount_shift: int | None = None):
+                 retries: int = 3, icount_shift: int | None = None, fast_load: bool = False):
         self.port_name = port if isinstance(port, str) else getattr(port, "port", "?")
         self._port_arg = port
         self.baudrate, self.timeout, self.retries = baudrate, timeout, retries
@@ -206,6 +206,11 @@ class Link:
         self._buf = bytearray()
         self.stale_frames = 0
         self.bad_frames = 0
+        # Virtual boards: inputs go through a host file and semihosting (LOAD) instead of
+        # the emulated UART, which QEMU feeds one byte per main-loop turn. Outputs, timing
+        # and every other request still use the serial link.
+        self.fast_load = fast_load
+        self._load_dir: Any = None
 
     # -- port
     def open(self) -> Link:
@@ -226,6 +231,9 @@ class Link:
         if self.ser is not None and isinstance(self._port_arg, str):
             self.ser.close()
         self.ser = None
+        if self._load_dir is not None:
+            self._load_dir.cleanup()
+            self._load_dir = None
 
     def __enter__(self) -> Link:
         return self.open()
@@ -350,6 +358,20 @@ class Link:
                 raise LinkError(f"device acknowledged input bytes up to {end}, "
                                 f"expected {off + len(part)}")
 
+    def load_input(self, index: int, data: bytes) -> None:
+        """Virtual boards: put an input in place through a host file (semihosting)."""
+        import tempfile
+        from pathlib import Path
+
+        if self._load_dir is None:
+            self._load_dir = tempfile.TemporaryDirectory(prefix="tinyflow-load-")
+        path = Path(self._load_dir.name) / f"input{index}.bin"
+        path.write_bytes(data)
+        name = str(path.resolve()).encode()
+        end = struct.unpack("<I", self.request(CMD_LOAD, struct.pack("<BI", index, 0) + name))[0]
+        if end != len(data):
+            raise LinkError(f"device loaded {end} bytes of input {index}, expected {len(data)}")
+
     def invoke(self, timeout: float = 120.0) -> InvokeResult:
         status, cycles, used, size, n = struct.unpack("<iQIII", self.request(
             CMD_INVOKE, timeout=timeout))
@@ -412,6 +434,15 @@ class Link:
             if len(data) != ti.bytes:
                 raise LinkError(f"input {i} has {len(data)} bytes; the model expects "
                                 f"{ti.bytes} ({ti.dtype} {list(ti.shape)})")
+            if self.fast_load and self.info.virtual:
+                try:
+                    self.load_input(i, data)
+                    continue
+                except DeviceError as e:
+                    if e.code != 8:
+                        raise
+                    log.info("LOAD not available; inputs go over the serial link")
+                    self.fast_load = False
             self.write_input(i, data)
         r = self.invoke(timeout)
         if r.status != 0:

@@ -56,6 +56,11 @@ void tf_stack_paint(void);
 uint32_t tf_stack_used(void);
 uint32_t tf_stack_size(void);
 
+/* Virtual boards: read up to `cap` bytes of the host file `path` (len bytes, not
+ * terminated) into dst via semihosting; returns the bytes read, or -1 (real boards, or the
+ * file cannot be opened). */
+int32_t tf_host_read_file(const char *path, uint32_t len, uint8_t *dst, uint32_t cap);
+
 /* Leave: QEMU exits with `code` (semihosting); a real board resets. */
 void tf_exit(int code) __attribute__((noreturn));
 

@@ -332,6 +332,23 @@ static void dispatch(uint8_t cmd, uint8_t seq, uint32_t n)
             send_packet(cmd | TFP_REPLY, seq, 0);
             tf_exit(code);
         }
+    case TFP_CMD_LOAD: {
+        if (n < 6)
+            return send_error(seq, TFP_ERR_BAD_LENGTH, cmd);
+        uint8_t idx = req[0];
+        uint32_t off = get_u32(req + 1);
+        if (idx >= m->n_inputs)
+            return send_error(seq, TFP_ERR_BAD_INDEX, cmd);
+        uint32_t size = m->inputs[idx].bytes;
+        if (off > size)
+            return send_error(seq, TFP_ERR_RANGE, cmd);
+        int32_t got = tf_host_read_file((const char *)req + 5, n - 5,
+                                        (uint8_t *)tf_model_input(idx) + off, size - off);
+        if (got < 0)
+            return send_error(seq, TFP_ERR_NO_HOST_FILE, cmd);
+        put_u32(&w, off + (uint32_t)got);
+        break;
+    }
     case TFP_CMD_ECHO:
         w.n = n;  /* the payload is already in place */
         break;

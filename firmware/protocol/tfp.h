@@ -27,6 +27,8 @@ enum {
     TFP_CMD_STATS = 0x06,    /* -> link counters */
     TFP_CMD_EXIT = 0x07,     /* u8 code -> empty, then QEMU exits / the board resets */
     TFP_CMD_ECHO = 0x08,     /* bytes -> the same bytes */
+    TFP_CMD_LOAD = 0x09,     /* u8 input, u32 offset, host path -> u32 end offset
+                                (virtual boards: the input is read from a host file) */
     TFP_MSG_LOG = 0x7D,      /* device -> host, unsolicited: UTF-8 text */
     TFP_MSG_FAULT = 0x7E,    /* device -> host, unsolicited: a CPU fault, then exit */
     TFP_MSG_ERROR = 0x7F,    /* reply to a bad request: u8 code, u8 request cmd */
@@ -41,6 +43,7 @@ enum {
     TFP_ERR_BAD_LENGTH = 5,  /* payload length wrong for the command */
     TFP_ERR_RANGE = 6,       /* offset/length outside the tensor */
     TFP_ERR_BAD_INDEX = 7,   /* no such input/output tensor or layer */
+    TFP_ERR_NO_HOST_FILE = 8, /* LOAD: not a virtual board, or the file cannot be read */
 };
 
 enum {
