@@ -291,7 +291,9 @@ class Link:
         """Send one request and return its reply payload. Retries on timeout and on a CRC
         error reported by the device, with the same sequence number."""
         self.open()
-        self.seq = (self.seq + 1) & 0xFF
+        # 1..254: the device uses seq 0 for unsolicited frames and 0xFF for errors about
+        # frames it could not read, so neither can be mistaken for our reply.
+        self.seq = self.seq % 254 + 1
         seq = self.seq
         frame = encode_frame(cmd, seq, payload)
         timeout = self.timeout if timeout is None else timeout
