@@ -64,6 +64,9 @@ def test_person_det_learns_and_survives_int8(pd_run):
     assert set(q.ops) <= {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MEAN", "FULLY_CONNECTED",
                           "SOFTMAX"}
     assert q.output_quant == (1 / 256, -128)
+    subsets = {r["subset"]: r for r in q.extra["subsets"]}
+    assert subsets["near"]["n"] > 0 and subsets["near"]["f1_int8"] is not None
+    assert subsets["far"]["n"] == 0  # this set has no far figures
 
 
 @pytest.mark.slow

@@ -53,9 +53,12 @@ class QuantResult:
     int8_metrics: dict[str, Any] | None = None
     n_eval: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # Float and int8 outputs on the eval split (not serialised).
+    predictions: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d.pop("predictions")
         d["path"] = str(self.path)
         return d
 
@@ -225,6 +228,7 @@ def quantize(model: Any, rep_data: np.ndarray, out_path: str | Path,
         res.float_metrics = evaluate(task, y, y_float)
         res.int8_metrics = evaluate(task, y, y_int8)
         res.n_eval = int(len(x))
+        res.predictions = {"float": np.asarray(y_float), "int8": y_int8}
     return res
 
 
@@ -253,6 +257,8 @@ def quantize_run(run_dir: str | Path, out_path: str | Path | None = None, n_rep:
     for key in ("features", "preprocessing"):  # what the device must reproduce
         if key in cfg:
             res.extra[key] = cfg[key]
+    if spec.entry.dataset == "wake_vision":
+        res.extra["subsets"] = _subset_f1(dataset, eval_split, len(y_ev), res)
     (run_dir / "quant.json").write_text(json.dumps(res.to_dict(), indent=2))
     return res
 
@@ -300,6 +306,24 @@ def quantize_keras_file(path: str | Path, dataset: str | Path, out_path: str | P
     out.with_name(f"{out.stem.removesuffix('_int8')}_quant.json").write_text(
         json.dumps(res.to_dict(), indent=2))
     return res
+
+
+def _subset_f1(dataset: str, split: str, n: int, res: QuantResult) -> list[dict[str, Any]]:
+    """Wake Vision fine-grained F1 (float and int8) on the eval rows, when the split's
+    CSV has the attribute columns (validation/test); [] otherwise."""
+    from tinyflow.datasets.wake_vision import WakeVision
+    from tinyflow.evaluate.summary import wake_vision_subsets
+
+    s = WakeVision(dataset).split(split)
+    if "dark" not in s.attributes or res.predictions is None:
+        return []
+    tags = [[c for c, v in s.attributes.items() if v[i] == 1] for i in range(n)]
+    y = s.labels[:n]
+    rows = {k: wake_vision_subsets(y, np.argmax(p, axis=1), tags)
+            for k, p in res.predictions.items()}
+    return [{"group": f["group"], "subset": f["subset"], "n": f["n"],
+             "f1_float": f["f1"], "f1_int8": i["f1"]}
+            for f, i in zip(rows["float"], rows["int8"])]
 
 
 def quantize_untrained(spec: Any, out_path: str | Path, seed: int = 0, n_rep: int = 16

@@ -195,34 +195,10 @@ def _register_loss():
 
 
 def spec_of_run(cfg: dict) -> Any:
+    """The `ModelSpec` a run's config.json recorded."""
     from tinyflow import zoo
 
-    m = cfg["model"]
-    if m.get("file"):
-        return _FileSpec(Path(m["file"]), m["task"], m["dataset_kind"], m.get("options", {}))
-    return zoo.spec_from_dict(m)
-
-
-@dataclass
-class _FileSpec:
-    """A user's .keras model trained on a zoo task's data (options give the input prep)."""
-
-    path: Path
-    task: str
-    dataset_kind: str
-    options: dict
-
-    @property
-    def entry(self):  # duck-typed like ZooEntry for load_split
-        return type("E", (), {"dataset": self.dataset_kind})()
-
-    @property
-    def name(self) -> str:
-        return self.path.stem
-
-    def to_dict(self) -> dict:
-        return {"file": str(self.path), "task": self.task, "dataset_kind": self.dataset_kind,
-                "options": self.options}
+    return zoo.spec_from_dict(cfg["model"])
 
 
 def _versions() -> dict[str, str]:

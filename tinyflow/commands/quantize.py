@@ -96,4 +96,10 @@ def _report(res, args: argparse.Namespace) -> int:
                          f"{res.int8_metrics[k] - res.float_metrics[k]:+.4f}"] for k in keys],
                        ["metric", "float", "int8", "delta"], align="lrrr"))
         print(f"(held-out {res.extra.get('eval_split')}, n={res.n_eval})")
+    subsets = [r for r in res.extra.get("subsets", []) if r["f1_float"] is not None]
+    if subsets:
+        print("\nWake Vision fine-grained F1")
+        print(ui.table([[r["group"], r["subset"], r["n"], f"{r['f1_float']:.3f}",
+                         f"{r['f1_int8']:.3f}"] for r in subsets],
+                       ["group", "subset", "n", "float", "int8"], align="llrrr"))
     return 0
