@@ -90,6 +90,10 @@ def test_generate_reports_arena_and_constants(small_cnn_bytes, tmp_path):
     text = gm.c_file.read_text()
     assert "int tf_model_invoke(void)" in text and "section(\".tf_arena\")" in text
     assert f"uint8_t tf_arena[{gm.arena_bytes}]" in text
+    assert "#define TF_PROFILE 0" in text
+    assert text.count("TF_PROFILE_LAYER(") == len(model.operators) + 1 + 2  # + the 2 macros
+    prof = generate(model, tmp_path / "prof", name="cnn", profile=True).c_file.read_text()
+    assert "#define TF_PROFILE 1" in prof
 
 
 def _compile(cc: list[str], src_dir: Path, gm, tmp: Path) -> None:

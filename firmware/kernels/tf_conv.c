@@ -2,8 +2,6 @@
 
 #include "tf_dot.h"
 
-#define dot_s8 tf_dot_s8
-
 static inline int32_t sum_s8(const int8_t *a, int32_t n) {
     int32_t s = 0;
     for (int32_t i = 0; i < n; i++) {
@@ -58,7 +56,7 @@ void tf_conv2d_s8(const tf_conv_params_t *p, const int8_t *input, const int8_t *
                         int32_t a = ebias[oc];
                         const int8_t *w0 = filter + (size_t)oc * f_oc;
                         for (int32_t ky = 0; ky < p->k_h; ky++) {
-                            a += dot_s8(x0 + ky * x_row, w0 + (size_t)ky * row_len, row_len);
+                            a += tf_dot_s8(x0 + ky * x_row, w0 + (size_t)ky * row_len, row_len);
                         }
                         *out++ = requant(p, a, mult[oc], shift[oc]);
                     }
@@ -77,8 +75,8 @@ void tf_conv2d_s8(const tf_conv_params_t *p, const int8_t *input, const int8_t *
                             if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
                                 acc -= p->input_offset * sum_s8(w, fic); /* padding tap */
                             } else {
-                                acc += dot_s8(in_b + ((size_t)iy * p->in_w + ix) * p->in_c + ic0,
-                                              w, fic);
+                                const int8_t *x = in_b + ((size_t)iy * p->in_w + ix) * p->in_c;
+                                acc += tf_dot_s8(x + ic0, w, fic);
                             }
                         }
                     }
@@ -237,7 +235,8 @@ void tf_depthwise_conv2d_s8(const tf_conv_params_t *p, const int8_t *input,
                             const int32_t iy = iy0 + p->dil_h * ky;
                             for (int32_t kx = 0; kx < p->k_w; kx++) {
                                 const int32_t ix = ix0 + p->dil_w * kx;
-                                const int32_t w = filter[((size_t)ky * p->k_w + kx) * p->out_c + oc];
+                                const int32_t w =
+                                    filter[((size_t)ky * p->k_w + kx) * p->out_c + oc];
                                 if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
                                     acc -= p->input_offset * w;
                                 } else {

@@ -28,7 +28,8 @@ void tf_strided_copy(const tf_copy_params_t *p, const void *input, void *output)
              * flash, and typed copies avoid a memcpy call each (-ffreestanding) */
             const ptrdiff_t is = p->in_strides[last], os = p->out_strides[last];
             for (int32_t i = 0; i < p->dims[last]; i++) {
-                const size_t s_i = (size_t)(io + (ptrdiff_t)i * is), d_i = (size_t)(oo + (ptrdiff_t)i * os);
+                const size_t s_i = (size_t)(io + (ptrdiff_t)i * is);
+                const size_t d_i = (size_t)(oo + (ptrdiff_t)i * os);
                 if (es == 1) {
                     dst[d_i] = src[s_i];
                 } else if (es == 2) {

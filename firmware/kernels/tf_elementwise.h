@@ -1,8 +1,10 @@
 /*
- * ADD, SUB, MUL, MAXIMUM and MINIMUM on int8 or int16 with NumPy-style broadcasting up to 6 dimensions.
+ * ADD, SUB, MUL, MAXIMUM and MINIMUM on int8 or int16 with NumPy-style broadcasting up
+ * to 6 dimensions.
  *
- * ADD/SUB follow TFLM's rescaling: both inputs are shifted left by `left_shift` (20 for int8, 15 for int16),
- * scaled to the common scale 2 * max(s1, s2), combined, then scaled to the output.
+ * ADD/SUB follow TFLM's rescaling: both inputs are shifted left by `left_shift` (20 for
+ * int8, 15 for int16), scaled to the common scale 2 * max(s1, s2), combined, then scaled
+ * to the output.
  * MUL multiplies the offset inputs and requantizes once.
  */
 #ifndef TF_ELEMENTWISE_H
@@ -15,7 +17,13 @@ extern "C" {
 #endif
 
 /* MAXIMUM/MINIMUM compare raw values and do not rescale, as TFLM's kernels do. */
-enum { TF_BINARY_ADD = 0, TF_BINARY_SUB = 1, TF_BINARY_MUL = 2, TF_BINARY_MAX = 3, TF_BINARY_MIN = 4 };
+enum {
+    TF_BINARY_ADD = 0,
+    TF_BINARY_SUB = 1,
+    TF_BINARY_MUL = 2,
+    TF_BINARY_MAX = 3,
+    TF_BINARY_MIN = 4
+};
 
 typedef struct {
     int32_t op;                          /* TF_BINARY_* */

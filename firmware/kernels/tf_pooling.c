@@ -36,8 +36,8 @@ static void pool(const tf_pool_params_t *p, const void *input, void *output, int
                         }
                     }
                     acc = tf_clamp_i32(acc, p->act_min, p->act_max);
-                    tf_store(output, (((size_t)b * p->out_h + oy) * p->out_w + ox) * p->channels + c,
-                             wide, acc);
+                    const size_t o = (((size_t)b * p->out_h + oy) * p->out_w + ox) * p->channels;
+                    tf_store(output, o + c, wide, acc);
                 }
             }
         }

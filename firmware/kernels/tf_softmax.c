@@ -67,7 +67,8 @@ void tf_softmax_s16(const tf_softmax16_params_t *p, const int16_t *input, int16_
         int32_t sum_of_exps = 0; /* Q16.15 */
         for (int32_t c = 0; c < p->depth; c++) {
             /* [-65535, 0] input units are [-10, 0]; recentre to the table's signed range */
-            const int32_t scaled = tf_mbqm((int32_t)x[c] - max_in_row, p->input_mult, p->input_shift);
+            const int32_t scaled =
+                tf_mbqm((int32_t)x[c] - max_in_row, p->input_mult, p->input_shift);
             const int16_t e = lut16((int16_t)tf_clamp_i32(scaled + 32767, INT16_MIN, INT16_MAX),
                                     p->exp_lut);
             y[c] = e;

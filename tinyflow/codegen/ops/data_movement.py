@@ -124,25 +124,25 @@ def strided_slice(ctx: LayerCtx) -> None:
     bm, em, sm = int(o.get("begin_mask", 0)), int(o.get("end_mask", 0)), \
         int(o.get("shrink_axis_mask", 0))
     rank = len(x.shape)
-    starts, steps, counts = [], [], []
+    box: list[tuple[int, int, int]] = []  # (start, step, count) per input axis
     for d in range(rank):
         dim = int(x.shape[d])
         if d >= len(begin):
-            starts.append(0), steps.append(1), counts.append(dim)
+            box.append((0, 1, dim))
             continue
         st = int(strides[d])
         if st == 0:
             raise Unsupported("a zero stride")
-        if sm & (1 << d):
-            b = int(begin[d]) + (dim if begin[d] < 0 else 0)
-            starts.append(b), steps.append(1), counts.append(1)
+        if sm & (1 << d):  # shrink: one index, the axis disappears from the output
+            box.append((int(begin[d]) + (dim if begin[d] < 0 else 0), 1, 1))
             continue
+        # TFLite's begin/end/mask semantics are Python slicing's, clamping included
         sl = slice(None if bm & (1 << d) else int(begin[d]),
                    None if em & (1 << d) else int(end[d]), st)
         a, b, s = sl.indices(dim)
-        starts.append(a), steps.append(s), counts.append(len(range(a, b, s)))
+        box.append((a, s, len(range(a, b, s))))
     _same_quant(ctx, x, y)
-    _gather(ctx, x, y, starts, steps, counts)
+    _gather(ctx, x, y, [b[0] for b in box], [b[1] for b in box], [b[2] for b in box])
 
 
 @lowering("SLICE")
