@@ -18,7 +18,15 @@ import pytest
 from tinyflow.datasets.synth_ser import synth_clip
 from tinyflow.errors import TinyflowError
 from tinyflow.features import LogMelParams
-from tinyflow.frontend import FRONTEND_DIR, HostFrontend, firmware_sources, stage, to_pcm16
+from tinyflow.frontend import (
+    FRONTEND_DIR,
+    HostFrontend,
+    firmware_sources,
+    frontend_budget,
+    linked_sizes,
+    stage,
+    to_pcm16,
+)
 from tinyflow.ser_app import SerDevice, build_ser_firmware, stage_app
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -88,6 +96,11 @@ def test_ser_app_clip_stream_and_feature_upload_match_host(tmp_path):
         return eng.invoke(q8.reshape(t.shape))[0].ravel()
 
     res = build_ser_firmware("qemu-m55", p, model=net, out_dir=tmp_path / "fw")
+    # the budget the host predicts is what the linker kept
+    linked, budget = linked_sizes(res.map), frontend_budget(p)
+    assert linked["frontend"]["const"] == budget["tables"] + budget["fft_tables"]
+    assert linked["app"]["ram"] == budget["state"] + budget["audio"] + budget["app"]
+    assert abs(linked["frontend"]["code"] - budget["code"]) < 0.1 * budget["code"]
     audio = np.concatenate([pcm_clip(k, 0.5) for k in range(3)])      # 1.5 s
     hop = 25 * p.hop_length                                          # 0.1 s
     with virtual_board("qemu-m55", res.elf) as (link, _):

@@ -365,7 +365,7 @@ def frontend_budget(params: LogMelParams | None = None, *, audio_max: int | None
     fft = _fft_table_bytes(p.n_fft) + 16           # + the arm_cfft_sR_f32_len<n/2> struct
     state = _state_bytes(p, pointer_bytes)
     audio = 2 * (audio_max or 2 * p.n_samples)
-    app = 4 * (5 + 5 + 4 * 16) + 4                # ctrl, result header, 16 result rows, flag
+    app = 4 * (5 + 5 + 4 * 16) + 4 + 8            # ctrl, results (16 rows), flag, carry
     return {"code": CODE_M4, "tables": tables, "fft_tables": fft,
             "flash": CODE_M4 + tables + fft,
             "state": state, "audio": audio, "app": app, "ram": state + audio + app}

@@ -122,7 +122,8 @@ def build_ser_firmware(board: Any, params: LogMelParams | None = None, model: An
                             f"window ({params.n_samples})")
     defines = [f"TF_SER_FLOAT_OUT={int(float_out)}", f"TF_SER_AUDIO_MAX={audio_max}u"]
     name = "ser_audio" if net else "frontend"
-    out = out_dir or REPO / "build" / b.name / (name + ("_f32" if float_out else "")
+    key = srcs[-1].parent.name          # parameters + network: one folder each, no ping-pong
+    out = out_dir or REPO / "build" / b.name / (f"{name}-{key}" + ("_f32" if float_out else "")
                                                 + ("_mve" if helium else ""))
     return build_firmware(b, srcs, out, model_name=name, kernels=net, opt=opt,
                           extra_defines=defines)
