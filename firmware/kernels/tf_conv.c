@@ -166,6 +166,25 @@ static void depthwise_dm1_dsp(const tf_conv_params_t *p, const int8_t *input,
                     tap_off[t] = inside ? (iy * p->in_w + ix) * C : -1;
                 }
                 int32_t c = 0;
+#if TF_DOT_USE_MVE
+                for (; c < C4; c += 4) { /* four int32 lanes, widening byte loads */
+                    int32x4_t acc = vld1q_s32(ebias + c);
+                    const int8_t *w = filter + c;
+                    for (int32_t t = 0; t < taps; t++, w += C) {
+                        const int32x4_t wv = vldrbq_s32(w);
+                        if (tap_off[t] < 0) {
+                            acc = vsubq_s32(acc, vmulq_n_s32(wv, p->input_offset));
+                        } else {
+                            acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(in_b + tap_off[t] + c), wv));
+                        }
+                    }
+                    int32_t a[4];
+                    vst1q_s32(a, acc);
+                    for (int32_t j = 0; j < 4; j++) {
+                        out[c + j] = requant(p, a[j], mult[c + j], shift[c + j]);
+                    }
+                }
+#endif
                 for (; c < C4; c += 4) {
                     int32_t a0 = ebias[c], a1 = ebias[c + 1], a2 = ebias[c + 2], a3 = ebias[c + 3];
                     const int8_t *w = filter + c;

@@ -1,16 +1,23 @@
 /*
  * int8 dot product, the inner loop of CONV_2D and FULLY_CONNECTED.
  *
- * On cores with the DSP extension (Cortex-M4, M7, M33, M55: __ARM_FEATURE_DSP) four
- * products are formed per step with SXTB16 + SMLAD; elsewhere (and on the host) a plain
- * loop the compiler may vectorize. Both add the same int32 products with wrapping
- * arithmetic, so the result is identical to the bit; build with -DTF_PORTABLE_ONLY to
- * force the plain loop for comparisons.
+ * With Helium (Cortex-M55 with MVE: __ARM_FEATURE_MVE) sixteen products per step with
+ * VMLADAVA; with the DSP extension (Cortex-M4, M7, M33) four with SXTB16 + SMLAD;
+ * elsewhere (and on the host) a plain loop the compiler may vectorize. All add the same
+ * int32 products with wrapping arithmetic, so the result is identical to the bit; build
+ * with -DTF_PORTABLE_ONLY to force the plain loop for comparisons.
  */
 #ifndef TF_DOT_H
 #define TF_DOT_H
 
 #include "tf_common.h"
+
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(TF_PORTABLE_ONLY)
+#include <arm_mve.h>
+#define TF_DOT_USE_MVE 1
+#else
+#define TF_DOT_USE_MVE 0
+#endif
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(TF_PORTABLE_ONLY)
 #include <arm_acle.h>
@@ -30,7 +37,13 @@ static inline uint32_t tf_ror8(uint32_t x) { return (x >> 8) | (x << 24); }
 static inline int32_t tf_dot_s8(const int8_t *a, const int8_t *b, int32_t n) {
     int32_t s = 0;
     int32_t i = 0;
-#if TF_DOT_USE_DSP
+#if TF_DOT_USE_MVE
+    for (; i < n; i += 16) { /* tail-predicated: the last step loads only what is left */
+        const mve_pred16_t m = vctp8q((uint32_t)(n - i));
+        s = vmladavaq_p_s8(s, vld1q_z_s8(a + i, m), vld1q_z_s8(b + i, m), m);
+    }
+    return s;
+#elif TF_DOT_USE_DSP
     for (; i + 4 <= n; i += 4) {
         const uint32_t wa = *(const tf_u32_unaligned *)(const void *)(a + i);
         const uint32_t wb = *(const tf_u32_unaligned *)(const void *)(b + i);
@@ -50,7 +63,14 @@ static inline void tf_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w
                               int32_t *s0, int32_t *s1) {
     int32_t a = *s0, b = *s1;
     int32_t i = 0;
-#if TF_DOT_USE_DSP
+#if TF_DOT_USE_MVE
+    for (; i < n; i += 16) {
+        const mve_pred16_t m = vctp8q((uint32_t)(n - i));
+        const int8x16_t vx = vld1q_z_s8(x + i, m);
+        a = vmladavaq_p_s8(a, vx, vld1q_z_s8(w0 + i, m), m);
+        b = vmladavaq_p_s8(b, vx, vld1q_z_s8(w1 + i, m), m);
+    }
+#elif TF_DOT_USE_DSP
     for (; i + 4 <= n; i += 4) {
         const uint32_t xx = *(const tf_u32_unaligned *)(const void *)(x + i);
         const uint32_t v0 = *(const tf_u32_unaligned *)(const void *)(w0 + i);
