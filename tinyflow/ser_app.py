@@ -258,6 +258,8 @@ def make_audio_target(port: Any, model_sha256: str, name: str,
     base = _board_target_base()
 
     class SerAudioTarget(base):   # type: ignore[misc, valid-type]
+        raw_audio = True          # the eval loop sends it [pcm] per sample, not features
+
         def __init__(self) -> None:
             super().__init__(port, model_sha256, name, **kw)
             self.device = SerDevice(self.link, params)
