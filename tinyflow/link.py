@@ -375,8 +375,10 @@ class Link:
             raise LinkError(f"device loaded {end} bytes of input {index}, expected {len(data)}")
 
     def invoke(self, timeout: float = 120.0) -> InvokeResult:
+        # One retry only: a timeout here usually means a slow or hung model, not a lost
+        # frame, and every retry waits the full timeout again.
         status, cycles, used, size, n = struct.unpack("<iQIII", self.request(
-            CMD_INVOKE, timeout=timeout))
+            CMD_INVOKE, timeout=timeout, retries=1))
         return InvokeResult(status, cycles, used, size, n)
 
     def read_output(self, index: int, size: int | None = None) -> bytes:
