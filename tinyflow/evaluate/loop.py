@@ -212,6 +212,8 @@ def run(job: EvalJob) -> Results:
         state = "interrupted"
         for t in threads:
             t.join(30)
+        status(f"interrupted after {counts['n']} samples; they are saved in {store.path}. "
+               "Continue with the same command and --resume")
         raise
     finally:
         if bar is not None:
