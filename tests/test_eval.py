@@ -226,3 +226,25 @@ def test_ser_eval_ccc_uses_population_variance_over_the_whole_set(tmp_path):
         assert q[f"ccc_{dim}"] == pytest.approx(expect)
         assert q[f"mae_{dim}"] == pytest.approx(np.abs(a - b).mean())
     assert s["fidelity"][0]["rate"] == 1.0
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path, person):
+    data = write_wake_vision(tmp_path / "wv", n=400, seed=3)
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "tinyflow.cli", "eval", "-m", str(person), "-d", str(data),
+           "-o", str(run), "--target", "tflm", "--reference", "none", "--batch", "1",
+           "--no-html"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    results = run / "results.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if results.exists() and results.read_bytes().count(b'"type":"sample"') >= 10:
+            break
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "--resume" in err
+    res = read_results(run)
+    assert res.ends[-1]["status"] == "interrupted" and res.ends[-1]["samples"] == len(res.samples)
