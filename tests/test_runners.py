@@ -12,7 +12,7 @@ from tinyflow.runners import RUNNERS, OpenOcdRunner, PyOcdRunner, QemuRunner, ge
 
 
 def test_registry_and_defaults():
-    assert set(RUNNERS) == {"qemu", "pyocd", "openocd"}
+    assert set(RUNNERS) == {"qemu", "pyocd", "openocd", "uf2"}
     assert isinstance(get_runner(get_board("qemu-m7")), QemuRunner)
     assert isinstance(get_runner(get_board("nucleo-h7")), PyOcdRunner)
     assert isinstance(get_runner(get_board("nucleo-l4r5zi")), OpenOcdRunner)
@@ -63,3 +63,21 @@ def test_failure_hints():
 def test_missing_elf_for_qemu(tmp_path):
     with pytest.raises(TinyflowError, match="does not exist"):
         QemuRunner(get_board("qemu-m4")).start(tmp_path / "none.elf")
+
+
+def test_uf2_runner(tmp_path, monkeypatch):
+    from tinyflow.runners import Uf2Runner
+    from tinyflow.runners import uf2 as uf2mod
+
+    with pytest.raises(TinyflowError, match="no UF2 boot loader"):
+        Uf2Runner(get_board("nucleo-h7")).start(tmp_path / "fw.elf")
+    (tmp_path / "fw.uf2").write_bytes(b"U" * 512)
+    monkeypatch.setattr(uf2mod, "MOUNT_ROOTS", (str(tmp_path / "media"),))
+    r = Uf2Runner(get_board("rpi-pico"))
+    with pytest.raises(TinyflowError, match="no UF2 boot loader drive"):
+        r.start(tmp_path / "fw.elf")
+    drive = tmp_path / "media" / "user" / "RPI-RP2"
+    drive.mkdir(parents=True)
+    (drive / "INFO_UF2.TXT").write_text("UF2 Bootloader v3.0\nBoard-ID: RPI-RP2\n")
+    r.start(tmp_path / "fw.elf")
+    assert (drive / "fw.uf2").read_bytes() == b"U" * 512

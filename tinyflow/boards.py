@@ -25,7 +25,7 @@ FPUS = ("none", "fpv4-sp-d16", "fpv5-sp-d16", "fpv5-d16")
 KINDS = ("flash", "ram", "rom")
 ROLES = ("code", "const", "data", "arena", "stack", "heap")
 WRITABLE_ROLES = ("data", "arena", "stack", "heap")
-RUNNERS = ("qemu", "pyocd", "openocd")
+RUNNERS = ("qemu", "pyocd", "openocd", "uf2")
 
 
 @dataclass(frozen=True)
@@ -337,6 +337,8 @@ def load_board(path: Path) -> Board:
         raise rr.error("pyocd_target", "missing (the default runner is pyocd)")
     if default_runner == "openocd" and not runner.openocd_config:
         raise rr.error("openocd_config", "missing (the default runner is openocd)")
+    if default_runner == "uf2" and runner.uf2_family is None:
+        raise rr.error("uf2_family", "missing (the default runner is uf2)")
 
     u = f.sub("usb", required=False)
     usb = None

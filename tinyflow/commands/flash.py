@@ -19,7 +19,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="flash build/<board>/<model>/firmware.elf (default: the newest build "
                         "for the board)")
     p.add_argument("--elf", metavar="FILE", help="flash this ELF instead")
-    p.add_argument("--runner", choices=("pyocd", "openocd", "qemu"),
+    p.add_argument("--runner", choices=("pyocd", "openocd", "qemu", "uf2"),
                    help="override the board file's default runner")
     p.add_argument("--detach", action="store_true",
                    help="virtual board: leave QEMU running in the background")

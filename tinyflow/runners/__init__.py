@@ -16,11 +16,13 @@ from tinyflow.runners.base import Runner, Session
 from tinyflow.runners.openocd import OpenOcdRunner
 from tinyflow.runners.pyocd import PyOcdRunner
 from tinyflow.runners.qemu import QemuRunner, QemuSession
+from tinyflow.runners.uf2 import Uf2Runner
 
 RUNNERS: dict[str, type[Runner]] = {
     "qemu": QemuRunner,
     "pyocd": PyOcdRunner,
     "openocd": OpenOcdRunner,
+    "uf2": Uf2Runner,
 }
 
 
@@ -36,4 +38,4 @@ def get_runner(board: Board, name: str | None = None) -> Runner:
 
 
 __all__ = ["RUNNERS", "Runner", "Session", "QemuRunner", "QemuSession", "PyOcdRunner",
-           "OpenOcdRunner", "get_runner"]
+           "OpenOcdRunner", "Uf2Runner", "get_runner"]
