@@ -30,8 +30,8 @@ def small_cnn_bytes() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def upsample_bytes() -> bytes:
-    """A model with ops the engine lacks (Keras 3's UpSampling2D converts to TILE etc.)."""
+def resize_bytes() -> bytes:
+    """A model with an op the engine lacks (RESIZE_BILINEAR)."""
     def build() -> bytes:
         import keras
         from helpers_tflite import to_int8_tflite
@@ -39,17 +39,17 @@ def upsample_bytes() -> bytes:
         keras.utils.set_random_seed(0)
         i = keras.Input((6, 6, 2), batch_size=1, name="image")
         x = keras.layers.Conv2D(3, 3, padding="same", name="conv")(i)
-        x = keras.layers.UpSampling2D(2, name="upsample")(x)
+        x = keras.layers.Resizing(9, 9, interpolation="bilinear", name="resize")(x)
         return to_int8_tflite(keras.Model(i, x))
 
-    return cached_tflite("upsample model v1", build)
+    return cached_tflite("resize model v1", build)
 
 
-def test_unsupported_op_fails_at_generation(upsample_bytes, tmp_path):
+def test_unsupported_op_fails_at_generation(resize_bytes, tmp_path):
     from tinyflow.codegen import generate, unsupported
     from tinyflow.ir import parse_model
 
-    model = parse_model(upsample_bytes, name="ups")
+    model = parse_model(resize_bytes, name="resize")
     problems = unsupported(model)
     assert problems
     for msg in problems:

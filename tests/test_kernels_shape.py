@@ -96,3 +96,31 @@ def test_float_io_quantize_dequantize_bit_exact():
 
     data = build("floatio", [{"n": 7, "u": 5}, {"n": 3, "u": 12}], make, float_io=True)
     assert_bit_exact(data, {"QUANTIZE", "DEQUANTIZE"})
+
+
+def test_upsampling_tile_matches_numpy():
+    """Keras 3's UpSampling2D converts to RESHAPE + TILE + RESHAPE. tflite-micro has no TILE
+    kernel, so the reference here is numpy's repeat (TILE only moves bytes)."""
+    import keras
+    import numpy as np
+
+    from tinyflow.hostengine import HostEngine
+    from tinyflow.ir import parse_model
+
+    def make(s):
+        return (s["h"], s["w"], s["c"]), keras.layers.UpSampling2D(s["f"]), (-1.0, 1.0)
+
+    spec = [{"h": 3, "w": 4, "c": 2, "f": 2}, {"h": 5, "w": 2, "c": 3, "f": [3, 2]}]
+    model = parse_model(build("upsample", spec, make))
+    assert "TILE" in {op.opcode for op in model.operators}
+    engine = HostEngine(model)
+    rng = np.random.default_rng(0)
+    xs = [rng.integers(-128, 128, model.tensors[i].shape).astype(np.int8) for i in model.inputs]
+    ys = engine.invoke(xs)
+    for x in xs:  # match each input to its output by shape
+        for fh, fw in ((2, 2), (3, 2)):
+            want = np.repeat(np.repeat(x, fh, axis=1), fw, axis=2)
+            if any(y.shape == want.shape and np.array_equal(y, want) for y in ys):
+                break
+        else:
+            raise AssertionError(f"no output is the upsampled input {x.shape}")

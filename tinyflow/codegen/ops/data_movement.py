@@ -7,6 +7,8 @@ their correctness is index arithmetic done here, in Python, once.
 
 from __future__ import annotations
 
+import numpy as np
+
 from tinyflow.codegen.emit import LayerCtx, pad_dims, strides_of
 from tinyflow.codegen.registry import Unsupported, lowering
 from tinyflow.ir import DTYPE_SIZE, Tensor
@@ -244,3 +246,29 @@ def pack(ctx: LayerCtx) -> None:
         if x.size != y.size // out_dims[ax6]:
             raise Unsupported(f"input {i} {list(x.shape)} does not fit output {list(y.shape)}")
         _copy(ctx, x, y, dims, 0, strides_of(dims), i * out_strides[ax6], out_strides)
+
+
+@lowering("TILE")
+def tile(ctx: LayerCtx) -> None:
+    """One strided copy of the input per replica (Keras 3's UpSampling2D becomes
+    RESHAPE + TILE + RESHAPE)."""
+    x, y = ctx.req(0), ctx.out()
+    ctx.need_dtype(x, *_MOVABLE, role="input")
+    reps = [int(m) for m in ctx.const_values(ctx.req(1), "multiples").reshape(-1)]
+    rank = len(x.shape)
+    if len(reps) != rank or any(m < 1 for m in reps):
+        raise Unsupported(f"multiples {reps} for rank {rank}")
+    if [int(d) * m for d, m in zip(x.shape, reps)] != [int(d) for d in y.shape]:
+        raise Unsupported(f"output {list(y.shape)} is not input {list(x.shape)} tiled {reps}")
+    n_copies = int(np.prod(reps))
+    if n_copies > 256:
+        raise Unsupported(f"{n_copies} tiles (more than 256 copies)",
+                          hint="tile fewer times, or broadcast in an ADD/MUL instead")
+    _same_quant(ctx, x, y)
+    in_dims = pad_dims(x.shape)
+    out_dims = pad_dims(y.shape)
+    out_st = strides_of(out_dims)
+    for r in np.ndindex(*reps):
+        r6 = [0] * (6 - rank) + list(r)
+        offset = sum(ri * d * s for ri, d, s in zip(r6, in_dims, out_st))
+        _copy(ctx, x, y, in_dims, 0, strides_of(in_dims), offset, out_st)
