@@ -150,3 +150,24 @@ def test_binary_and_pool_many_random_cases(seed):
         assert_bit_exact(build("binary", binary_specs(op, seed, n=14), make_binary, seed=seed),
                          {op})
     assert_bit_exact(build("pool", pool_specs(seed, n=16), make_pool, seed=seed))
+
+
+def test_constant_operands_bit_exact():
+    """x * c + d with constant tensors (Keras Rescaling, per-channel constants)."""
+    import keras
+
+    def make(s):
+        def fn(x):
+            y = keras.layers.Dense(s["n"], activation="tanh")(x)  # stops constant folding
+            y = keras.layers.Rescaling(scale=s["scale"], offset=s["offset"])(y)
+            return keras.ops.multiply(y, np.linspace(-1.5, 2.0, s["n"]).astype("float32"))
+        return (4,), fn, (-1.0, 1.0)
+
+    spec = [{"n": 6, "scale": 0.7, "offset": 0.2}, {"n": 3, "scale": -2.0, "offset": 1.5}]
+    data = build("constops v2", spec, make)
+    assert_bit_exact(data, {"MUL", "ADD"})
+    from tinyflow.ir import parse_model
+
+    model = parse_model(data)
+    assert any(model.tensors[i].is_const for op in model.operators if op.opcode == "MUL"
+               for i in op.inputs)
