@@ -125,3 +125,18 @@ def test_load_from_host_file_is_bounded_and_matches_uart(elf, tmp_path):
         fast = link.run([x.tobytes()])
         assert link.fast_load                   # it really took the semihosting path
         assert fast.outputs == uart.outputs and fast.cycles == uart.cycles
+
+
+def test_stack_overflow_is_caught_on_armv8m(tmp_path):
+    """M33/M55 arm MSPLIM at the stack's limit: an overflow is a UsageFault (STKOF) reported
+    over the link, not silent corruption of the memory below the stack."""
+    res = build_fake("qemu-m55", tmp_path, extra_defines=["FAKE_FAULT=1"])
+    with virtual_board("qemu-m55", res.elf) as (link, session):
+        check_still_works(link)
+        x = np.zeros(128, np.int8)
+        x[:2] = 126
+        with pytest.raises(L.DeviceFault) as e:
+            link.run([x.tobytes()])
+        assert e.value.fault["name"] == "UsageFault"
+        assert e.value.fault["cfsr"] & (1 << 20)    # UFSR.STKOF
+        assert session.wait(10) == 104

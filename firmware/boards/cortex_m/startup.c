@@ -25,10 +25,19 @@ void tf_reset_c(void);
 void tf_systick_isr(void);
 void tf_timer_init(void);
 
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
+/* ARMv8-M: the stack limit stays armed in handlers; drop it so that reporting a stack
+ * overflow does not fault again. */
+#define CLEAR_STACK_LIMIT "movs r3, #0\n msr msplim, r3\n"
+#else
+#define CLEAR_STACK_LIMIT ""
+#endif
+
 #define FAULT_ENTRY(name, kind)                                              \
     __attribute__((naked)) void name(void)                                   \
     {                                                                        \
-        __asm volatile("movs r1, #" #kind "\n"                               \
+        __asm volatile(CLEAR_STACK_LIMIT                                     \
+                       "movs r1, #" #kind "\n"                               \
                        "movs r0, #4\n"                                       \
                        "mov r2, lr\n"                                        \
                        "tst r0, r2\n"                                        \
@@ -161,6 +170,11 @@ __attribute__((used)) void tf_reset_c(void)
     SCB_CCR |= 1u << 4;                                 /* trap divide by zero */
 #endif
     tf_stack_paint();
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
+    /* M33/M55: a stack overflow becomes a UsageFault (STKOF) instead of silently
+     * overwriting .bss below the stack. */
+    __asm volatile("msr msplim, %0" ::"r"(__stack_limit));
+#endif
     bsp_init();
     tf_timer_init();
     irq_enable();
