@@ -129,7 +129,7 @@ def test_budget_state_is_sizeof():
     assert b["tables"] == 4 * 128 + 4 * n_weights + 6 * 26
     # twiddleCoef_64 and twiddleCoef_rfft_128 (128 floats each), 56 bit-reversal u16
     assert b["fft_tables"] == 4 * 128 + 4 * 128 + 2 * 56 + 16
-    assert b["ram"] == b["state"] + 2 * 32000 + b["app"]
+    assert b["ram"] == b["state"] + 2 * 4096 + b["app"]
 
 
 def test_budget_lines_land_in_the_board_regions():

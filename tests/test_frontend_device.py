@@ -63,8 +63,8 @@ def test_cross_compiles_warning_free_in_c99(core, tmp_path):
 def test_device_features_equal_host_bit_for_bit(board, tmp_path):
     fe = HostFrontend()
     res = build_ser_firmware(board, float_out=True, out_dir=tmp_path / "fw")
-    # shorter (zero-padded), longer (cropped on the device), DC offset
-    clips = [pcm_clip(0, 0.55), (0.2 * pcm_clip(1, 1.3) + 3000).astype(np.int16)]
+    # one chunk (zero-padded), three chunks, longer than the window (cropped) with DC offset
+    clips = [pcm_clip(0, 0.2), pcm_clip(3, 0.55), (0.2 * pcm_clip(1, 1.3) + 3000).astype(np.int16)]
     with virtual_board(board, res.elf) as (link, _):
         dev = SerDevice(link)
         for pcm in clips:
@@ -73,8 +73,8 @@ def test_device_features_equal_host_bit_for_bit(board, tmp_path):
             assert np.array_equal(q, fe.clip_q8(pcm, SCALE, ZP))
         # about 3.1-3.2 M instructions for one second of audio (icount, shift=0)
         assert 1e6 < dev.last["instructions"] < 1e7
-        with pytest.raises(TinyflowError, match=r"at most 32000 \(2.00 s\)"):
-            dev.features(np.zeros(32001, np.int16), SCALE, ZP)
+        with pytest.raises(TinyflowError, match=r"at most 160000 \(10.00 s\) are accepted"):
+            dev.features(np.zeros(160001, np.int16), SCALE, ZP)
 
 
 @pytest.mark.slow

@@ -353,8 +353,8 @@ def frontend_budget(params: LogMelParams | None = None, *, audio_max: int | None
     bit-reversal indices for this n_fft, read from the sdist).
     ram = `state` (one tf_fe_stream_t: a window of frame summaries, block sums, FFT
     buffers) + `audio` (the upload buffer of tf_ser_app.c, `audio_max` int16 samples,
-    default two windows, as tinyflow.ser_app.build_ser_firmware) + `app` (control and
-    result words). The int8 features go straight into the network's input tensor, so they
+    default 4096, as tinyflow.ser_app.build_ser_firmware) + `app` (control and result
+    words). The int8 features go straight into the network's input tensor, so they
     add nothing beyond the planned arena.
     For a linked ELF, `linked_sizes(map)` gives the measured figures.
     """
@@ -364,8 +364,8 @@ def frontend_budget(params: LogMelParams | None = None, *, audio_max: int | None
     tables = 4 * p.n_fft + 4 * n_w + 3 * 2 * p.n_mels
     fft = _fft_table_bytes(p.n_fft) + 16           # + the arm_cfft_sR_f32_len<n/2> struct
     state = _state_bytes(p, pointer_bytes)
-    audio = 2 * (audio_max or 2 * p.n_samples)
-    app = 4 * (5 + 5 + 4 * 16) + 4 + 8            # ctrl, results (16 rows), flag, carry
+    audio = 2 * (audio_max or 4096)
+    app = 24 + 280 + 4 + 4 + 8                    # ctrl, results (16 rows), flags, carry
     return {"code": CODE_M4, "tables": tables, "fft_tables": fft,
             "flash": CODE_M4 + tables + fft,
             "state": state, "audio": audio, "app": app, "ram": state + audio + app}
@@ -375,7 +375,8 @@ def frontend_budget_lines(params: LogMelParams | None, board: Any, *,
                           audio_max: int | None = None) -> list[Any]:
     """`frontend_budget` as `tinyflow.budget.Line`s in the board's regions, for
     `check_budget` to append when the model takes log-mel features (the SER firmware):
-    code in the code role, tables in the const role, state and audio buffer in data."""
+    code in the code role, tables in the const role, state and audio buffer in the arena
+    role (tf_ser_app.c puts them in .tf_arena.ser, beside the network's arena)."""
     from tinyflow.budget import Line
 
     b = frontend_budget(params, audio_max=audio_max)
@@ -385,8 +386,8 @@ def frontend_budget_lines(params: LogMelParams | None, board: Any, *,
              True),
         Line("audio front end tables (window, mel, FFT twiddles)", r["const"],
              b["tables"] + b["fft_tables"], "flash"),
-        Line("audio front end state (one window of frames)", r["data"], b["state"], "ram"),
-        Line("audio upload buffer and app words", r["data"], b["audio"] + b["app"], "ram"),
+        Line("audio front end state (one window of frames)", r["arena"], b["state"], "ram"),
+        Line("audio upload buffer and app words", r["arena"], b["audio"] + b["app"], "ram"),
     ]
 
 
@@ -449,7 +450,7 @@ def linked_sizes(map_file: Path) -> dict[str, dict[str, int]]:
             continue
         kind = ("code" if sec.startswith(".text") else
                 "const" if sec.startswith(".rodata") else
-                "ram" if sec.startswith((".bss", ".data", "COMMON")) else None)
+                "ram" if sec.startswith((".bss", ".data", "COMMON", ".tf_arena")) else None)
         if kind:
             out[group][kind] += int(size, 16)
     return out

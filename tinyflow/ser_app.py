@@ -30,7 +30,8 @@ from tinyflow.errors import TinyflowError
 from tinyflow.features import LogMelParams
 from tinyflow.frontend import FRONTEND_DIR, REPO, firmware_sources, to_pcm16
 
-SER_CLIP, SER_STREAM_START, SER_STREAM_PUSH, SER_FEATURES_IN, SER_CLIP_FEATURES = range(5)
+(SER_CLIP, SER_STREAM_START, SER_STREAM_PUSH, SER_FEATURES_IN, SER_CLIP_FEATURES,
+ SER_CLIP_PUSH) = range(6)
 CTRL_WORDS = 5
 RESULT_HEADER, RESULT_STRIDE = 5, 4
 IN_AUDIO, IN_CTRL, IN_FEATURES = 0, 1, 2
@@ -40,7 +41,8 @@ STATUS = {-1: "stream hop is 0 or not a multiple of the FFT hop",
           -2: "no stream started (push before start)",
           -3: "the FFT size is not supported by arm_rfft_fast_init",
           -100: "unknown mode (firmware and host out of step)"}
-DEFAULT_AUDIO_WINDOWS = 2    # clips up to twice the model's window are accepted
+DEFAULT_AUDIO_MAX = 4096     # samples per upload (0.26 s): the device buffers one chunk
+MAX_CLIP_SECONDS = 10.0      # longer clips are refused (a clip is cropped to the window)
 _NET_RENAMES = ("tf_model_info", "tf_model_input", "tf_model_output", "tf_model_invoke")
 
 
@@ -103,10 +105,10 @@ def build_ser_firmware(board: Any, params: LogMelParams | None = None, model: An
                        helium: bool = False) -> Any:
     """Build the SER firmware (front end + optional network) for `board`.
 
-    `audio_max` is the longest clip accepted in one upload, in samples (default: two
-    windows); the device crops a clip to the window as features.fix_length does, and the
-    host refuses longer clips with a clear error. `helium` builds CMSIS-DSP's MVE code
-    (boards with MVE only): faster, not bit-identical to the host (see the docs)."""
+    `audio_max` is the device's upload buffer, in samples (default 4096): clips and
+    streams arrive in chunks of at most that, so it bounds RAM, not the clip length.
+    `helium` builds CMSIS-DSP's MVE code (boards with MVE only): faster, not
+    bit-identical to the host (see the docs)."""
     from tinyflow.boards import get_board
     from tinyflow.build import build_firmware
 
@@ -116,10 +118,10 @@ def build_ser_firmware(board: Any, params: LogMelParams | None = None, model: An
         raise TinyflowError(f"{b.name} has no Helium (MVE): build the portable front end",
                             hint="drop helium=True, or use an MVE board such as qemu-m55")
     srcs, net = stage_app(params, model, board_name=b.name, helium=helium)
-    audio_max = int(audio_max or DEFAULT_AUDIO_WINDOWS * params.n_samples)
-    if audio_max < params.n_samples:
-        raise TinyflowError(f"audio_max={audio_max} samples is shorter than the model's "
-                            f"window ({params.n_samples})")
+    audio_max = int(audio_max or DEFAULT_AUDIO_MAX)
+    if audio_max < params.hop_length:
+        raise TinyflowError(f"audio_max={audio_max} samples is shorter than one FFT hop "
+                            f"({params.hop_length})")
     defines = [f"TF_SER_FLOAT_OUT={int(float_out)}", f"TF_SER_AUDIO_MAX={audio_max}u"]
     name = "ser_audio" if net else "frontend"
     key = srcs[-1].parent.name          # parameters + network: one folder each, no ping-pong
@@ -140,9 +142,11 @@ class Window:
 class SerDevice:
     """Host side of tf_ser_app.c over a connected `tinyflow.link.Link`."""
 
-    def __init__(self, link: Any, params: LogMelParams | None = None):
+    def __init__(self, link: Any, params: LogMelParams | None = None,
+                 max_clip_seconds: float = MAX_CLIP_SECONDS):
         self.link = link
         self.params = params or LogMelParams()
+        self.max_clip = int(round(max_clip_seconds * self.params.sample_rate))
         info = link.info or link.hello()
         if info.model not in ("ser_audio", "frontend") or len(info.inputs) != 3:
             raise TinyflowError(f"the firmware on {info.board} runs model {info.model!r}, "
@@ -176,21 +180,36 @@ class SerDevice:
         return res
 
     def _upload(self, pcm: np.ndarray) -> int:
-        if pcm.size > self.audio_max:
-            sr = self.params.sample_rate
-            raise TinyflowError(
-                f"clip has {pcm.size} samples ({pcm.size / sr:.2f} s); the firmware accepts "
-                f"at most {self.audio_max} ({self.audio_max / sr:.2f} s) per upload",
-                hint="crop it, stream it (SerDevice.stream), or rebuild with a larger audio_max")
+        assert pcm.size <= self.audio_max
         if pcm.size:
             self.link.write_input(IN_AUDIO, pcm.astype("<i2").tobytes())
         return pcm.size
 
+    def _clip(self, wave: np.ndarray, mode: int,
+              quant: tuple[float, int] | None = None) -> list[int]:
+        """Send a clip in chunks (SER_CLIP_PUSH…, then `mode` with the last one)."""
+        pcm = to_pcm16(wave)
+        if pcm.size > self.max_clip:
+            sr = self.params.sample_rate
+            raise TinyflowError(
+                f"clip has {pcm.size} samples ({pcm.size / sr:.2f} s); at most "
+                f"{self.max_clip} ({self.max_clip / sr:.2f} s) are accepted",
+                hint="stream long recordings instead (SerDevice.stream, tinyflow listen), "
+                     "or raise max_clip_seconds")
+        pcm = pcm[:self.params.n_samples]   # the device crops there too: do not send it
+        chunks = [pcm[i:i + self.audio_max] for i in range(0, pcm.size, self.audio_max)] or [pcm]
+        for part in chunks[:-1]:
+            self._invoke(SER_CLIP_PUSH, self._upload(part))
+        res = self._invoke(mode, self._upload(chunks[-1]), quant=quant)
+        cycles = res[3] + res[4]    # the whole clip's front end + network
+        self.last.update(cycles=cycles, instructions=self.link.to_instructions(cycles),
+                         chunks=len(chunks))
+        return res
+
     def features(self, wave: np.ndarray, scale: float, zero_point: int,
                  float_out: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """One clip → the device's int8 features (and float dB with a float_out build)."""
-        n = self._upload(to_pcm16(wave))
-        self._invoke(SER_CLIP_FEATURES, n, quant=(float(np.float32(scale)), int(zero_point)))
+        self._clip(wave, SER_CLIP_FEATURES, quant=(float(np.float32(scale)), int(zero_point)))
         shape = self.params.shape
         q = np.frombuffer(self.link.read_output(OUT_FEATURES), np.int8).reshape(shape)
         f = None
@@ -200,8 +219,7 @@ class SerDevice:
 
     def clip(self, wave: np.ndarray) -> np.ndarray:
         """One clip → the network's int8 A/D/V (`self.last` has the cycles)."""
-        n = self._upload(to_pcm16(wave))
-        self._invoke(SER_CLIP, n)
+        self._clip(wave, SER_CLIP)
         return np.frombuffer(self.link.read_output(OUT_ADV), np.int8).copy()
 
     def from_features(self, q8: np.ndarray) -> np.ndarray:
@@ -294,8 +312,8 @@ def invoke_wav(board: str, model_path: str | Path, wav: str | Path,
     """`tinyflow invoke --board B --model ser --input clip.wav`: build the SER firmware,
     start the virtual board, send the clip's 16-bit audio, return A/D/V (dequantized),
     the raw int8 outputs and the device's cost. Clips longer than
-    the firmware's audio_max (two windows by default) are refused; shorter ones are cropped
-    or zero-padded on the device, as features.fix_length does."""
+    MAX_CLIP_SECONDS are refused; others are cropped or zero-padded to the window, as
+    features.fix_length does."""
     from tinyflow.boards import get_board
     from tinyflow.datasets.ser_manifest import load_wav
     from tinyflow.ir import load_model

@@ -5,7 +5,7 @@
  * contract, firmware/include/tinyflow_model.h, so the stock firmware (main.c, the TFP
  * protocol) and link (WRITE / INVOKE / READ) carry audio without a new command:
  *
- *   input 0  int16 audio[TF_SER_AUDIO_MAX]   samples of a clip, or the next stream chunk
+ *   input 0  int16 audio[TF_SER_AUDIO_MAX]   the next chunk of a clip or of a stream
  *   input 1  int32 ctrl[TF_SER_CTRL_WORDS]   what INVOKE does (mode, samples, hop, ...)
  *   input 2  int8  features                  the network's input (feature-upload mode)
  *   output 0 int8  adv[3]                    the network's output for the last window
@@ -25,7 +25,7 @@
 #include "tinyflow_model.h"
 
 #ifndef TF_SER_AUDIO_MAX
-#define TF_SER_AUDIO_MAX TF_FE_WINDOW_SAMPLES   /* longest clip accepted, in samples */
+#define TF_SER_AUDIO_MAX 4096u      /* samples per upload (a chunk); clips may be longer */
 #endif
 #ifndef TF_SER_MAX_WINDOWS
 #define TF_SER_MAX_WINDOWS 16                  /* stream results returned per INVOKE */
@@ -38,6 +38,7 @@ enum {
     SER_STREAM_PUSH = 2,     /* push audio[0:n]; every complete window -> network */
     SER_FEATURES_IN = 3,     /* the network on uploaded features (input 2) */
     SER_CLIP_FEATURES = 4,   /* audio[0:n] as one clip -> features only */
+    SER_CLIP_PUSH = 5,       /* audio[0:n] is a chunk of a longer clip; more follows */
 };
 
 enum { CTRL_MODE, CTRL_SAMPLES, CTRL_HOP, CTRL_SCALE_BITS, CTRL_ZERO_POINT, TF_SER_CTRL_WORDS };
@@ -50,11 +51,18 @@ enum {
 enum { WIN_INDEX, WIN_ADV, WIN_FE_CYCLES, WIN_NET_CYCLES, RESULT_STRIDE };
 #define TF_SER_RESULT_WORDS (RESULT_HEADER + RESULT_STRIDE * TF_SER_MAX_WINDOWS)
 
-static int16_t audio[TF_SER_AUDIO_MAX];
-static int32_t ctrl[TF_SER_CTRL_WORDS];
-static uint32_t result[TF_SER_RESULT_WORDS];
-static tf_fe_stream_t fe;
-static int streaming;
+/* The big buffers live beside the network's arena (.tf_arena.*, NOLOAD, in the board's
+ * arena region): on boards whose data region is a small TCM they would not fit there.
+ * NOLOAD means not zeroed, so each is written before it is read: ctrl by the host before
+ * every INVOKE, result by tf_model_invoke, fe by tf_fe_init, audio by the host. */
+#define TF_SER_BUFFER __attribute__((section(".tf_arena.ser"), aligned(8)))
+
+static int16_t audio[TF_SER_AUDIO_MAX] TF_SER_BUFFER;
+static int32_t ctrl[TF_SER_CTRL_WORDS] TF_SER_BUFFER;
+static uint32_t result[TF_SER_RESULT_WORDS] TF_SER_BUFFER;
+static tf_fe_stream_t fe TF_SER_BUFFER;
+static int streaming;       /* .bss: zero until a stream starts */
+static int clip_open;       /* a clip's first chunks arrived, its last has not */
 static uint64_t fe_carry;   /* stream front-end cycles not yet charged to a window */
 
 #if TF_SER_NET
@@ -65,14 +73,14 @@ int tf_net_invoke(void);
 #define FEATURES ((int8_t *)tf_net_input(0))
 #define ADV ((int8_t *)tf_net_output(0))
 #else
-static int8_t features[TF_SER_FEATURES];
+static int8_t features[TF_SER_FEATURES] TF_SER_BUFFER;
 static int8_t adv_none[3];
 #define FEATURES features
 #define ADV adv_none
 #endif
 
 #if TF_SER_FLOAT_OUT
-static float features_f32[TF_SER_FEATURES];
+static float features_f32[TF_SER_FEATURES] TF_SER_BUFFER;
 #define N_OUTPUTS 4
 #else
 #define N_OUTPUTS 3
@@ -181,19 +189,34 @@ static int window(uint32_t *row, uint64_t fe_since)
     return rc;
 }
 
-static int clip(uint32_t n, int with_net)
+/* A clip arrives in chunks of at most TF_SER_AUDIO_MAX samples: SER_CLIP_PUSH for every
+ * chunk but the last, SER_CLIP / SER_CLIP_FEATURES with the last (or only) one. Samples
+ * past the window are dropped and a short clip is zero-padded, as features.fix_length. */
+static int clip_chunk(uint32_t n)
 {
     uint64_t t0 = tf_cycles();
-    streaming = 0;
-    fe_carry = 0;
-    int rc = tf_fe_init(&fe, TF_FE_CLIP_HOP);
+    if (!clip_open) {
+        int rc = tf_fe_init(&fe, TF_FE_CLIP_HOP);
+        if (rc != TF_FE_OK)
+            return rc;
+        streaming = 0;
+        fe_carry = 0;
+        clip_open = 1;
+    }
+    result[RESULT_CONSUMED] = tf_fe_push(&fe, audio, n);
+    fe_carry += tf_cycles() - t0;
+    return TF_FE_OK;
+}
+
+static int clip(uint32_t n, int with_net)
+{
+    int rc = clip_chunk(n);
     if (rc != TF_FE_OK)
         return rc;
-    if (n > TF_FE_WINDOW_SAMPLES)
-        n = TF_FE_WINDOW_SAMPLES;            /* features.py crops to the window */
-    tf_fe_push(&fe, audio, n);
-    tf_fe_push(&fe, 0, TF_FE_WINDOW_SAMPLES - n);
-    result[RESULT_CONSUMED] = n;
+    uint64_t t0 = tf_cycles();
+    clip_open = 0;
+    if (!tf_fe_ready(&fe))
+        tf_fe_push(&fe, 0, (uint32_t)(TF_FE_WINDOW_SAMPLES - fe.count));
     if (!with_net) {
         float scale;
         int32_t zp;
@@ -203,12 +226,16 @@ static int clip(uint32_t n, int with_net)
 #else
         rc = tf_fe_read_q8(&fe, FEATURES, scale, zp);
 #endif
-        result[RESULT_FE_CYCLES] = (uint32_t)(tf_cycles() - t0);
+        /* the whole clip's front end, over all its chunks */
+        result[RESULT_FE_CYCLES] = (uint32_t)(fe_carry + (tf_cycles() - t0));
+        fe_carry = 0;
         result[RESULT_WINDOWS] = 0;
         return rc;
     }
     result[RESULT_WINDOWS] = 1;
-    return window(result + RESULT_HEADER, t0);
+    rc = window(result + RESULT_HEADER, t0);
+    result[RESULT_FE_CYCLES] = result[RESULT_HEADER + WIN_FE_CYCLES];   /* whole clip */
+    return rc;
 }
 
 static int push(uint32_t n)
@@ -252,8 +279,12 @@ int tf_model_invoke(void)
     case SER_CLIP_FEATURES:
         rc = clip(n, 0);
         break;
+    case SER_CLIP_PUSH:
+        rc = clip_chunk(n);
+        break;
     case SER_STREAM_START:
         fe_carry = 0;
+        clip_open = 0;
         rc = tf_fe_init(&fe, (uint32_t)ctrl[CTRL_HOP]);
         streaming = rc == TF_FE_OK;
         break;
