@@ -34,8 +34,11 @@ class QemuSession(Session):
     def _drain(self) -> None:
         if self.proc.stdout is None:     # detached: output goes to a log file
             return
-        for line in self.proc.stdout:
-            self.output.append(line.rstrip("\n"))
+        try:
+            for line in self.proc.stdout:
+                self.output.append(line.rstrip("\n"))
+        except (ValueError, OSError):   # the pipe was closed under us by stop()
+            pass
 
     @property
     def pid(self) -> int:
@@ -59,6 +62,7 @@ class QemuSession(Session):
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        self._reader.join(2)            # QEMU has exited: the pipe is at EOF
         if self.proc.stdout:
             self.proc.stdout.close()
 
