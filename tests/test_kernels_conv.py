@@ -100,7 +100,7 @@ def test_fully_connected_bit_exact(per_tensor):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [101, 102, 103])
+@pytest.mark.parametrize("seed", [101, 102])
 def test_conv_family_many_random_cases(seed):
     assert_bit_exact(build("conv2d", conv_specs(16, seed), make_conv, seed=seed), {"CONV_2D"})
     assert_bit_exact(build("dwconv", dw_specs(16, seed), make_dw, seed=seed),

@@ -144,7 +144,7 @@ def test_global_average_pooling_bit_exact():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [201, 202])
+@pytest.mark.parametrize("seed", [201])
 def test_binary_and_pool_many_random_cases(seed):
     for op in ("ADD", "SUB", "MUL"):
         assert_bit_exact(build("binary", binary_specs(op, seed, n=14), make_binary, seed=seed),

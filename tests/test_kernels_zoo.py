@@ -61,9 +61,9 @@ def test_zoo_model_bit_exact(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["person_det", "ser"])
 def test_zoo_model_bit_exact_many_inputs(name):
-    r = compare_with_tflm(zoo_bytes(name), n_inputs=200, seed=5)
+    r = compare_with_tflm(zoo_bytes(name), n_inputs=100, seed=5)
     assert r["differing_bytes"] == 0, r
-    _layers_exact(zoo_bytes(name), n=10, seed=6)
+    _layers_exact(zoo_bytes(name), n=5, seed=6)
 
 
 @pytest.mark.slow
