@@ -81,3 +81,26 @@ def test_wrong_shape_is_a_clear_error(model_path, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "shape [7, 7] is neither the input shape [1, 24, 24, 3] nor a stack" in err
     assert "hint:" in err
+
+
+def test_two_inputs_two_outputs_npz(tmp_path, capsys):
+    """One --input per model input; several outputs go to an .npz."""
+    from kernel_cases import build
+    from test_kernels_shape import SPECS, make_shape_case
+
+    from tinyflow.ir import parse_model
+
+    data = build("shape", SPECS["pad"], make_shape_case)
+    model_path = tmp_path / "two.tflite"
+    model_path.write_bytes(data)
+    model = parse_model(data)
+    args = ["invoke", "-m", str(model_path)]
+    for k, ti in enumerate(model.inputs):
+        np.save(tmp_path / f"x{k}.npy", _x(model.tensors[ti].shape, n=3, seed=k))
+        args += ["-i", str(tmp_path / f"x{k}.npy")]
+    assert main([*args, "-o", str(tmp_path / "y.npz"), "--compare"]) == 0
+    ys = np.load(tmp_path / "y.npz")
+    assert sorted(ys.files) == ["output0", "output1"]
+    assert all(ys[f].shape[0] == 3 for f in ys.files)
+    assert main(args[:5]) == 2  # one input file for a two-input model
+    assert "pass --input once per model input" in capsys.readouterr().err
