@@ -93,6 +93,7 @@ def run_board(board: str, model: Path, seconds: float, hop: int) -> dict:
         "elf_data_bss": res.sizes.get("data_bss"), "arena": res.sizes.get("arena"),
         "regions_used": regions,
         "frontend_linked": linked_sizes(res.map),
+        "tf_arena_section": _section_size(res.elf, ".tf_arena"),
     }
 
 
@@ -147,6 +148,14 @@ def eval_board(board: str, n: int, root: Path) -> dict:
             "ccc_device": cccs(device), "ccc_host_c": cccs(host), "ccc_host_numpy": cccs(nump)}
 
 
+def _section_size(elf: Path, name: str) -> int:
+    from elftools.elf.elffile import ELFFile
+
+    with open(elf, "rb") as f:
+        sec = ELFFile(f).get_section_by_name(name)
+        return int(sec["sh_size"]) if sec is not None else 0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--boards", default="qemu-m4,qemu-m7,qemu-m55")
@@ -176,7 +185,8 @@ def main() -> None:
           "",
           "| board | front end, 1 s clip | front end per s of audio (stream) | front end per "
           "window after the first (stream) | network per window | windows | features == "
-          "host C | flash (text+rodata) | RAM (data+bss) | front end code / const |",
+          "host C | flash (text+rodata) | RAM: data+bss / .tf_arena (network arena + front "
+          "end buffers) | front end code / const |",
           "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         f = r["frontend_linked"]["frontend"]
@@ -185,7 +195,8 @@ def main() -> None:
                   f"{r['stream_frontend_insns_steady_window']:,} | "
                   f"{int(np.median(r['stream_network_insns_per_window'])):,} | "
                   f"{r['stream_windows']} | {r['features_bit_exact_vs_host']} | "
-                  f"{r['elf_text'] + r['elf_rodata']:,} | {r['elf_data_bss']:,} | "
+                  f"{r['elf_text'] + r['elf_rodata']:,} | {r['elf_data_bss']:,} / "
+                  f"{r['tf_arena_section']:,} | "
                   f"{f['code']:,} / {f['const']:,} |")
     md += ["", "Front-end budget (tinyflow.frontend.frontend_budget, default LogMelParams): "
            + ", ".join(f"{k} {v:,} B" for k, v in out["frontend_budget"].items()), ""]
