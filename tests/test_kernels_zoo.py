@@ -112,3 +112,23 @@ def test_mobilenet_v3_small_bit_exact():
     assert {"HARD_SWISH", "MUL", "MEAN"} <= set(r["opcodes"])
     assert r["differing_bytes"] == 0, r
     _layers_exact(data, n=2, seed=3)
+
+
+def test_overlap_planner_prototype_on_ser():
+    """plan_with_overlap (conv outputs placed over their dying inputs) roughly halves the
+    ser arena and the engine stays bit-exact with it."""
+    from tinyflow.codegen.overlap import plan_with_overlap
+    from tinyflow.hostengine import HostEngine
+    from tinyflow.ir import parse_model
+    from tinyflow.oracle import TflmOracle
+    from tinyflow.plan import plan_memory
+
+    data = zoo_bytes("ser")
+    model = parse_model(data)
+    plan = plan_with_overlap(model)
+    assert plan.arena_size < 0.6 * plan_memory(model).arena_size
+    engine, oracle = HostEngine(model, plan=plan), TflmOracle(data)
+    rng = np.random.default_rng(4)
+    for _ in range(4):
+        xs = random_inputs(model, rng)
+        assert all(np.array_equal(a, b) for a, b in zip(engine.invoke(xs), oracle.invoke(xs)))

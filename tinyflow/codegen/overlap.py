@@ -72,3 +72,80 @@ def output_lead_bytes(model: Model, op: Operator) -> int | None:
     needed = np.minimum.accumulate(start[::-1])[::-1] * DTYPE_SIZE[x.dtype]
     written = (np.arange(1, start.size + 1, dtype=np.int64) * oc) * DTYPE_SIZE[y.dtype]
     return int(max(0, int((written - needed).max())))
+
+
+def plan_with_overlap(model: Model, align: int = 16):
+    """A prototype planner that uses the leads above, for the planner's in-place issue to
+    adopt or replace (tinyflow.plan.plan_memory stays the default).
+
+    Op by op, each output goes `lead` bytes before its input when that input dies at this
+    op and nothing else live is in the way, and otherwise at the lowest free offset; a
+    tensor's bytes are freed after its last use. Sequential first-fit can lose to the
+    greedy size-ordered planner on other models, so the smaller of the two plans is
+    returned."""
+    from tinyflow.ir import RESHAPE_LIKE
+    from tinyflow.plan import Buffer, MemoryPlan, lifetimes, plan_memory
+
+    def up(n: int) -> int:
+        return (n + align - 1) // align * align
+
+    life = lifetimes(model)
+    alias: dict[int, int] = {}  # reshape output -> the tensor whose bytes it shares
+    for op in model.operators:
+        if op.opcode in RESHAPE_LIKE and op.inputs and op.inputs[0] in life:
+            x, y = op.inputs[0], op.outputs[0]
+            if y in life and not (y in model.outputs and x in model.inputs):
+                alias[y] = alias.get(x, x)
+    last = {t: b for t, (_, b) in life.items()}
+    for y, x in alias.items():  # an aliased buffer lives as long as any of its names
+        last[x] = max(last[x], last[y])
+    live: dict[int, tuple[int, int]] = {}  # owner tensor -> (offset, size)
+    offsets: dict[int, int] = {}
+    top = 0
+
+    def fits(off: int, size: int, ignore: set[int]) -> bool:
+        return off >= 0 and all(off + size <= o or o + n <= off
+                                for t, (o, n) in live.items() if t not in ignore)
+
+    def first_fit(size: int) -> int:
+        off = 0
+        for o, n in sorted(live.values()):
+            if off + size <= o:
+                break
+            off = max(off, up(o + n))
+        return off
+
+    def place(t: int, off: int) -> None:
+        nonlocal top
+        live[t] = (off, model.tensors[t].nbytes)
+        offsets[t] = off
+        top = max(top, off + model.tensors[t].nbytes)
+
+    for t in model.inputs:
+        if t in life and t not in offsets:
+            place(t, first_fit(model.tensors[t].nbytes))
+    for op in model.operators:
+        for y in op.outputs:
+            if y not in life or y in offsets:
+                continue
+            if y in alias:
+                offsets[y] = offsets[alias[y]]
+                continue
+            size = model.tensors[y].nbytes
+            x = op.inputs[0] if op.inputs else -1
+            lead = output_lead_bytes(model, op) if x in live else None
+            if (lead is not None and last[x] == op.index and x not in model.outputs
+                    and fits(offsets[x] - up(lead), size, {x})):
+                place(y, offsets[x] - up(lead))
+            else:
+                place(y, first_fit(size))
+        for t in [t for t in live if last[t] <= op.index and t not in model.outputs]:
+            del live[t]
+    greedy = plan_memory(model, align=align)
+    arena = up(top)
+    if arena >= greedy.arena_size:
+        return greedy
+    bufs = [Buffer([t], model.tensors[t].nbytes, *life[t], offset=offsets[t]) for t in offsets]
+    plan = MemoryPlan(buffers=bufs, arena_size=arena, n_steps=len(model.operators))
+    plan.offsets.update(offsets)
+    return plan
