@@ -70,7 +70,9 @@ def _load_inputs(paths: list[str], model) -> tuple[list, int, bool]:
                                     "pass integers")
             s, z = float(t.quant.scale[0]), int(t.quant.zero_point[0])
             info = np.iinfo(want)
-            x = np.clip(np.round(x / s) + z, info.min, info.max).astype(want)
+            q = x.astype(np.float64) / s
+            q = np.sign(q) * np.floor(np.abs(q) + 0.5)  # halves away from zero, as TFLite
+            x = np.clip(q + z, info.min, info.max).astype(want)
             status(f"quantized float input {path} with scale {s:.6g}, zero point {z}")
         elif x.dtype != want:
             fits = (x.dtype.kind in "iu" and want.kind in "iu"
