@@ -137,8 +137,8 @@ class BoardTarget:
         return out
 
     def measure_link(self, payload: int | None = None, rounds: int = 4) -> dict[str, Any]:
-        """Raw throughput of this link, measured now: uploads of input-sized WRITE frames
-        (host → device) and ECHO round trips of the same size (the rest is device → host)."""
+        """Raw throughput of this link, measured now: whole inputs streamed as WRITE frames
+        (host → device, no inference) and ECHO round trips (device → host)."""
         from tinyflow.link import LinkError
 
         try:
@@ -148,26 +148,31 @@ class BoardTarget:
             return {"target": self.info_dict(), "error": str(e).splitlines()[0]}
 
     def _measure_link(self, payload: int | None, rounds: int) -> dict[str, Any]:
+        from tinyflow.evaluate.pipeline import default_window, stream_upload
+
         info = self.hello
-        size = min(payload or info.max_payload - 8, info.inputs[0].bytes, info.max_payload - 8)
-        data = bytes(range(256)) * (size // 256 + 1)
-        data = data[:size]
+        size = info.inputs[0].bytes
+        data = (bytes(range(256)) * (size // 256 + 1))[:size]
+        # Up: whole inputs streamed the way the eval streams them, minus the inference.
+        t_up = stream_upload(self.link, data, rounds, default_window(info.max_payload))
+        if t_up is None:
+            return {"target": self.info_dict(), "error": "frames lost while measuring"}
+        # Down: ECHO round trips (the device's replies are small in an eval anyway).
+        n = min(payload or info.max_payload - 8, info.max_payload - 8)
+        echo = data[:n] if len(data) >= n else (data * (n // max(1, len(data)) + 1))[:n]
         t0 = time.perf_counter()
         for _ in range(rounds):
-            self.link.write_input(0, data)
-        t_up = (time.perf_counter() - t0) / rounds
-        t0 = time.perf_counter()
-        for _ in range(rounds):
-            if self.link.echo(data) != data:
-                raise TinyflowError(f"{self.name}: the link corrupted an ECHO of {size} bytes")
+            if self.link.echo(echo) != echo:
+                raise TinyflowError(f"{self.name}: the link corrupted an ECHO of {n} bytes")
         t_echo = (time.perf_counter() - t0) / rounds
-        # The echo's way back is the difference; when it drowns in noise (device → host
-        # is much faster than host → device on QEMU), say so instead of inventing a number.
-        t_down = t_echo - t_up
+        t_up_n = t_up * n / size
+        # The echo's way back is what remains after the same bytes' way up; when that
+        # drowns in noise (device -> host is much faster on QEMU), say so.
+        t_down = t_echo - t_up_n
         return {"target": self.info_dict(), "bytes": size, "rounds": rounds,
                 "up_Bps": size / t_up,
-                "down_Bps": size / t_down if t_down > 0.1 * t_echo else None,
-                "echo_Bps": 2 * size / t_echo}
+                "down_Bps": n / t_down if t_down > 0.1 * t_echo else None,
+                "echo_Bps": 2 * n / t_echo}
 
     def close(self) -> None:
         try:

@@ -33,7 +33,6 @@ from tinyflow.link import (
     CMD_INVOKE,
     CMD_READ,
     CMD_WRITE,
-    MSG_ERROR,
     REPLY,
     Link,
     RunResult,
@@ -42,6 +41,7 @@ from tinyflow.link import (
 
 BUSY_WINDOW = 1536          # under the firmware's 2 KiB receive ring
 MAX_FRAMES = 128            # frames in flight, so sequence numbers (mod 256) stay unique
+_LOST = object()
 
 
 def default_window(max_payload: int) -> int:
@@ -58,6 +58,14 @@ class _Frame:
     check: Any               # payload -> parsed value, or raises ValueError
 
 
+def _write_ack(end: int):
+    def check(body: bytes) -> int:
+        if len(body) != 4 or struct.unpack("<I", body)[0] != end:
+            raise ValueError("bad WRITE acknowledgement")
+        return end
+    return check
+
+
 def _plan(link: Link, samples: Sequence[Sequence[bytes]]) -> list[_Frame]:
     info = link.info
     assert info is not None
@@ -72,13 +80,7 @@ def _plan(link: Link, samples: Sequence[Sequence[bytes]]) -> list[_Frame]:
         for i, data in enumerate(inputs):
             for off in range(0, max(len(data), 1), chunk):
                 part = data[off:off + chunk]
-
-                def ack(body: bytes, end=off + len(part)) -> int:  # noqa: B008
-                    if len(body) != 4 or struct.unpack("<I", body)[0] != end:
-                        raise ValueError("bad WRITE acknowledgement")
-                    return end
-
-                add(k, CMD_WRITE, struct.pack("<BI", i, off) + part, ack)
+                add(k, CMD_WRITE, struct.pack("<BI", i, off) + part, _write_ack(off + len(part)))
 
         def invoked(body: bytes) -> tuple:
             if len(body) != 24:
@@ -102,23 +104,16 @@ def _plan(link: Link, samples: Sequence[Sequence[bytes]]) -> list[_Frame]:
     return frames
 
 
-def run_pipelined(link: Link, samples: Sequence[Sequence[bytes]], window: int,
-                  invoke_timeout: float, busy_window: int = BUSY_WINDOW
-                  ) -> list[RunResult | None]:
-    """Run every sample; None for a sample whose replies were not all intact."""
-    info = link.info
-    assert info is not None
-    frames = _plan(link, samples)
-    results: list[dict[str, Any]] = [{"ok": True, "out": [], "inv": None} for _ in samples]
+def _exchange(link: Link, frames: list[_Frame], window: int, busy_window: int,
+              wait_for: float) -> list[Any]:
+    """Send `frames` under the windows and collect their replies in order. Returns, per
+    frame, the checked reply value, or _LOST for a frame whose reply was missing, damaged
+    or an error."""
+    values: list[Any] = [_LOST] * len(frames)
     sent = 0            # frames written
     done = 0            # frames answered (or given up)
     in_flight = 0       # bytes written and not yet answered
-    wait_for = invoke_timeout + link.timeout
     deadline = time.monotonic() + wait_for
-
-    def fail_from(k: int) -> None:
-        results[k]["ok"] = False
-
     while done < len(frames):
         while sent < len(frames):
             size = len(frames[sent].wire)
@@ -135,12 +130,7 @@ def run_pipelined(link: Link, samples: Sequence[Sequence[bytes]], window: int,
         link.ser.flush()
         f = link._read_frame(deadline)      # noqa: SLF001 - same package family, see module doc
         if f is None:
-            # Nothing for a whole timeout: the rest is lost. Mark it and stop.
-            for fr in frames[done:sent]:
-                fail_from(fr.sample)
-            for fr in frames[sent:]:
-                fail_from(fr.sample)
-            break
+            break                           # nothing for a whole timeout: the rest is lost
         cmd, seq, body = f
         if link._unsolicited(cmd, body):    # noqa: SLF001 - logs and faults
             continue
@@ -149,25 +139,35 @@ def run_pipelined(link: Link, samples: Sequence[Sequence[bytes]], window: int,
         if idx is None:
             link.stale_frames += 1
             continue
-        for fr in frames[done:idx]:
-            fail_from(fr.sample)
         fr = frames[idx]
         if cmd == (fr.cmd | REPLY):
             try:
-                value = fr.check(body)
-                if fr.cmd == CMD_INVOKE:
-                    results[fr.sample]["inv"] = value
-                elif fr.cmd == CMD_READ:
-                    results[fr.sample]["out"].append(value)
+                values[idx] = fr.check(body)
             except ValueError:
-                fail_from(fr.sample)
-        elif cmd == MSG_ERROR:
-            fail_from(fr.sample)
-        else:
-            fail_from(fr.sample)
+                pass
         in_flight -= sum(len(x.wire) for x in frames[done:idx + 1])
         done = idx + 1
         deadline = time.monotonic() + wait_for
+    return values
+
+
+def run_pipelined(link: Link, samples: Sequence[Sequence[bytes]], window: int,
+                  invoke_timeout: float, busy_window: int = BUSY_WINDOW
+                  ) -> list[RunResult | None]:
+    """Run every sample; None for a sample whose replies were not all intact."""
+    info = link.info
+    assert info is not None
+    frames = _plan(link, samples)
+    values = _exchange(link, frames, window, busy_window, invoke_timeout + link.timeout)
+    results: list[dict[str, Any]] = [{"ok": True, "out": [], "inv": None} for _ in samples]
+    for fr, v in zip(frames, values):
+        r = results[fr.sample]
+        if v is _LOST:
+            r["ok"] = False
+        elif fr.cmd == CMD_INVOKE:
+            r["inv"] = v
+        elif fr.cmd == CMD_READ:
+            r["out"].append(v)
 
     out: list[RunResult | None] = []
     n_out = [(t.bytes + info.max_payload - 1) // info.max_payload for t in info.outputs]
@@ -184,4 +184,32 @@ def run_pipelined(link: Link, samples: Sequence[Sequence[bytes]], window: int,
     return out
 
 
-__all__ = ["BUSY_WINDOW", "default_window", "run_pipelined"]
+
+
+def stream_upload(link: Link, data: bytes, rounds: int, window: int) -> float | None:
+    """Seconds per upload of `data` into input 0 as streamed WRITE frames (the eval's own
+    upload path, without inference): the raw host -> device capacity of this link. None
+    if a frame was lost (a figure from a lossy measurement would be fiction)."""
+    frames = _plan_writes(link, data, rounds)
+    t0 = time.perf_counter()
+    values = _exchange(link, frames, window, BUSY_WINDOW, link.timeout)
+    dt = time.perf_counter() - t0
+    return None if any(v is _LOST for v in values) else dt / rounds
+
+
+def _plan_writes(link: Link, data: bytes, rounds: int) -> list[_Frame]:
+    assert link.info is not None
+    chunk = link.info.max_payload - 5
+    frames = []
+    for _ in range(rounds):
+        for off in range(0, len(data), chunk):
+            part = data[off:off + chunk]
+            link.seq = (link.seq + 1) & 0xFF
+            frames.append(_Frame(0, CMD_WRITE, link.seq,
+                                 encode_frame(CMD_WRITE, link.seq,
+                                              struct.pack("<BI", 0, off) + part),
+                                 _write_ack(off + len(part))))
+    return frames
+
+
+__all__ = ["BUSY_WINDOW", "default_window", "run_pipelined", "stream_upload"]
