@@ -115,10 +115,8 @@ def quality(res: Results, role: str) -> dict[str, Any]:
         out["subsets"] = wake_vision_subsets(y, pred, [r.get("tags", ()) for r in rows])
         return out
     y = np.array([r["y"] for r in rows], np.float64)
-    return metrics.regression_report(y, values[:, :y.shape[1]], names=tuple(h.get("dims")
-                                                                           or ("arousal",
-                                                                               "dominance",
-                                                                               "valence")))
+    dims = tuple(h.get("dims") or ("arousal", "dominance", "valence"))
+    return metrics.regression_report(y, values[:, :y.shape[1]], names=dims)
 
 
 def fidelity(res: Results, max_ids: int = 50) -> list[dict[str, Any]]:
