@@ -11,8 +11,9 @@ static inline int32_t hi_of(int wide) { return wide ? INT16_MAX : INT8_MAX; }
 
 void tf_quantize_f32(const tf_quant_params_t *p, const float *input, void *output) {
     const double lo = lo_of(p->out_wide), hi = hi_of(p->out_wide);
+    const float scale = (float)p->scale; /* the reference divides in float */
     for (int32_t i = 0; i < p->size; i++) {
-        const double q = round_away((double)input[i] / p->scale);
+        const double q = round_away((double)(input[i] / scale));
         double v = q + (double)p->output_zero_point;
         v = v < lo ? lo : (v > hi ? hi : v);
         tf_store(output, (size_t)i, p->out_wide, (int32_t)v);
