@@ -201,3 +201,20 @@ def test_streamed_training_matches_the_in_memory_contract(tmp_path, ser_run):
                 seed=0, verbose=0, stream=True)
     assert res.config["dataset"]["streamed"] is True
     assert res.metrics["validation"]["n"] == res.config["dataset"]["n_validation"]
+
+
+@pytest.mark.slow
+def test_qat_path(ser_run):
+    from tinyflow import qat
+
+    if not qat.available():
+        with pytest.raises(TinyflowError, match="QAT needs tf_keras"):
+            qat.qat_run(ser_run[0].run_dir)
+        pytest.skip("tf_keras/tfmot not installed (set TINYFLOW_QAT_PATH to run this)")
+    run_dir = ser_run[0].run_dir  # writes model_int8_qat.tflite beside the PTQ model
+    q = qat.qat_run(run_dir, epochs=1, n_rep=10, max_eval=10)
+    assert q.path.name == "model_int8_qat.tflite" and q.n_eval == 10
+    assert q.extra["method"] == "qat" and q.extra["qat"]["epochs"] == 1
+    assert q.ops.get("QUANTIZE", 0) <= 1 and "MUL" in q.ops  # BN folded: no extra MUL/ADD
+    assert q.ops["CONV_2D"] == 9 and "ADD" not in q.ops
+    assert (run_dir / "quant_qat.json").is_file()

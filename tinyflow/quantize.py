@@ -15,9 +15,8 @@ Dense-on-3D layers make the converter emit REDUCE_PROD, which TFLM lacks.
 `model_int8.tflite` and `quant.json` there. `quantize_untrained(spec, out)` writes a small
 untrained int8 model of a zoo entry, for engine tests.
 
-QAT: not implemented here. tensorflow-model-optimization needs tf_keras under
-TF_USE_LEGACY_KERAS=1, in its own process (see docs/models.md); `qat=True` raises a
-TinyflowError explaining this.
+QAT lives in `tinyflow.qat` (a tf_keras child process); `quantize(..., qat=True)` points
+there.
 """
 
 from __future__ import annotations
@@ -120,24 +119,36 @@ def op_counts(model_bytes: bytes) -> dict[str, int]:
     return dict(Counter(op.opcode for op in parse_model(model_bytes).operators))
 
 
-MIN_ACTIVATION_SCALE = 1e-7  # the aborting untrained MobileNetV2 had 8e-9; real models ~1e-3
+# TFLM's int8 SOFTMAX turns beta * input_scale * 2^26 into a multiplier that must be > 1
+# (QuantizeMultiplierGreaterThanOne, a TFLITE_CHECK): a smaller input scale aborts the
+# process (SIGABRT, no exception). An untrained MobileNetV2 with fresh BN statistics gets
+# there (its softmax input scale was 8e-9).
+MIN_SOFTMAX_INPUT_SCALE = 2.0 ** -26
+MIN_ACTIVATION_SCALE = 1e-9  # below this, activations have collapsed to ~0 anyway
 
 
 def check_scales(model_bytes: bytes) -> None:
-    """Refuse degenerate activation scales before TFLM sees them: it aborts the whole
-    process (SIGABRT, no exception) on multipliers it cannot represent."""
+    """Refuse degenerate activation scales before TFLM sees them (it would abort)."""
     from tinyflow.ir import parse_model
 
     m = parse_model(model_bytes)
-    bad = [t for t in m.activations
-           if t.quant is not None and len(t.quant.scale)
-           and float(t.quant.scale.min()) < MIN_ACTIVATION_SCALE]
-    if bad:
-        t = bad[0]
+
+    def scale(i: int) -> float:
+        t = m.tensors[i]
+        return float(t.quant.scale.min()) if t.quant is not None and len(t.quant.scale) \
+            else 1.0
+
+    problems = [f"SOFTMAX input {m.tensors[op.inputs[0]].name!r} has scale "
+                f"{scale(op.inputs[0]):.2e} < 2^-26, which TFLM cannot represent"
+                for op in m.operators
+                if op.opcode == "SOFTMAX" and scale(op.inputs[0]) < MIN_SOFTMAX_INPUT_SCALE]
+    problems += [f"activation {t.name!r} has scale {scale(t.index):.2e}"
+                 for t in m.activations if scale(t.index) < MIN_ACTIVATION_SCALE]
+    if problems:
         raise TinyflowError(
-            f"degenerate int8 model: {len(bad)} activation tensor(s) have a scale below "
-            f"{MIN_ACTIVATION_SCALE:g} (e.g. {t.name!r}: {float(t.quant.scale.min()):.2e}); "
-            "activations collapse to ~0",
+            f"degenerate int8 model: {problems[0]}"
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+            + "; activations collapse to ~0",
             hint="an untrained model, or BatchNorm statistics never updated: train first")
 
 
@@ -203,9 +214,9 @@ def quantize(model: Any, rep_data: np.ndarray, out_path: str | Path,
     needs `task` ("person_detection" or "speech_emotion").
     """
     if qat:
-        raise TinyflowError("QAT is not available in this version",
-                            hint="it needs tf_keras + tensorflow-model-optimization under "
-                                 "TF_USE_LEGACY_KERAS=1 in a separate process; use PTQ")
+        raise TinyflowError("QAT works on a training run, in a tf_keras process",
+                            hint="tinyflow.qat.qat_run(run_dir) or tinyflow quantize --run DIR "
+                                 "--qat")
     if isinstance(model, (str, Path)):
         model = _load_keras(Path(model))
     t0 = time.monotonic()

@@ -3,6 +3,7 @@
     tinyflow quantize --run runs/person_det/w0.25-r96-c1
     tinyflow quantize --model person_det --width 0.25      # its default run directory
     tinyflow quantize --model ser --untrained --out ser.tflite   # engine tests: no training
+    tinyflow quantize --run runs/ser/s1-f13-l7 --qat --qat-epochs 2  # optional QAT path
 
 Writes model_int8.tflite and quant.json into the run directory and prints float vs
 int8 quality on the held-out split, the int8 size and the tflite-micro arena.
@@ -29,6 +30,11 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", default="test", help="held-out split to compare on (default test)")
     p.add_argument("--max-eval", type=int, default=None, help="compare on at most N examples")
     p.add_argument("--seed", type=int, default=0, help="--untrained: weight seed")
+    p.add_argument("--qat", action="store_true",
+                   help="quantization-aware fine-tuning first (needs the qat extra: "
+                        "tf_keras + tensorflow-model-optimization, or $TINYFLOW_QAT_PATH)")
+    p.add_argument("--qat-epochs", type=int, default=2)
+    p.add_argument("--qat-lr", type=float, default=1e-4)
     add_json(p)
 
 
@@ -74,6 +80,15 @@ def run(args: argparse.Namespace) -> int:
                     raise TinyflowError(f"no trained {spec.name} in {run_dir}",
                                         hint=f"train it: tinyflow train --model {spec.name} "
                                              "--data DIR (or use --untrained)")
+        if args.qat:
+            from tinyflow.qat import qat_run
+
+            ui.status(f"quantization-aware training of {run_dir} ({args.qat_epochs} epochs, "
+                      "in a tf_keras process)")
+            res = qat_run(run_dir, epochs=args.qat_epochs, learning_rate=args.qat_lr,
+                          out_path=args.out, n_rep=args.n_rep, eval_split=args.split,
+                          max_eval=args.max_eval, seed=args.seed)
+            return _report(res, args)
         ui.status(f"quantizing {run_dir}")
         res = quantize_run(run_dir, args.out, n_rep=args.n_rep, eval_split=args.split,
                            max_eval=args.max_eval)

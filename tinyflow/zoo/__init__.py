@@ -116,8 +116,11 @@ class ModelSpec:
         """Short, readable and unique per option set, e.g. `w0.25-r96-c1`."""
         return self.entry.config_name_fn(self.options)
 
-    def build(self, batch_size: int | None = None):
-        """An untrained Keras model; batch_size=1 for conversion (no REDUCE_PROD)."""
+    def build(self, batch_size: int | None = None, keras_module: Any = None):
+        """An untrained Keras model; batch_size=1 for conversion (no REDUCE_PROD).
+        `keras_module` builds it with another Keras (tf_keras for QAT)."""
+        if keras_module is not None:
+            return self.entry.builder(self.options, batch_size, keras_module=keras_module)
         return self.entry.builder(self.options, batch_size)
 
     def to_dict(self) -> dict:

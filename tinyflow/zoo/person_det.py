@@ -39,9 +39,13 @@ def make_divisible(v: float, divisor: int = 8) -> int:
     return new
 
 
-def build(options: dict[str, Any], batch_size: int | None = None):
-    import keras
-    from keras import layers
+def build(options: dict[str, Any], batch_size: int | None = None, keras_module: Any = None):
+    """`keras_module`: another Keras with the same API (tf_keras, for QAT)."""
+    if keras_module is None:
+        import keras
+    else:
+        keras = keras_module
+    layers = keras.layers
 
     width, res, ch = options["width"], options["resolution"], options["channels"]
 

@@ -43,9 +43,13 @@ def feature_params(options: dict[str, Any]):
     return LogMelParams(seconds=options["seconds"])
 
 
-def build(options: dict[str, Any], batch_size: int | None = None):
-    import keras
-    from keras import layers
+def build(options: dict[str, Any], batch_size: int | None = None, keras_module: Any = None):
+    """`keras_module`: another Keras with the same API (tf_keras, for QAT)."""
+    if keras_module is None:
+        import keras
+    else:
+        keras = keras_module
+    layers = keras.layers
 
     frames, mels = feature_params(options).shape
     c, n_layers = options["filters"], options["layers"]
