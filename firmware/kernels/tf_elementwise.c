@@ -21,6 +21,61 @@ static inline int32_t binary_one(const tf_binary_params_t *p, int32_t a, int32_t
     return tf_clamp_i32(raw + p->output_offset, p->act_min, p->act_max);
 }
 
+/* ADD/SUB on one pair of raw values, for the flat (no broadcast) loops below */
+static inline int32_t add_sub_one(const tf_binary_params_t *p, int32_t a, int32_t b, int sub) {
+    const int32_t s1 =
+        tf_mbqm((a + p->input1_offset) * (1 << p->left_shift), p->input1_mult, p->input1_shift);
+    const int32_t s2 =
+        tf_mbqm((b + p->input2_offset) * (1 << p->left_shift), p->input2_mult, p->input2_shift);
+    const int32_t raw = tf_mbqm(sub ? s1 - s2 : s1 + s2, p->output_mult, p->output_shift);
+    return tf_clamp_i32(raw + p->output_offset, p->act_min, p->act_max);
+}
+
+static inline int32_t mul_one(const tf_binary_params_t *p, int32_t a, int32_t b) {
+    const int32_t raw =
+        tf_mbqm((a + p->input1_offset) * (b + p->input2_offset), p->output_mult, p->output_shift);
+    return tf_clamp_i32(raw + p->output_offset, p->act_min, p->act_max);
+}
+
+/* Same shapes on both sides (the common case, e.g. residual ADDs): one flat loop per op
+ * and width, no index arithmetic and no per-element dispatch. */
+static void binary_flat_s8(const tf_binary_params_t *p, const int8_t *a, const int8_t *b,
+                           int8_t *out, size_t n) {
+    switch (p->op) {
+    case TF_BINARY_ADD:
+        for (size_t i = 0; i < n; i++) {
+            out[i] = (int8_t)add_sub_one(p, a[i], b[i], 0);
+        }
+        break;
+    case TF_BINARY_SUB:
+        for (size_t i = 0; i < n; i++) {
+            out[i] = (int8_t)add_sub_one(p, a[i], b[i], 1);
+        }
+        break;
+    case TF_BINARY_MUL:
+        for (size_t i = 0; i < n; i++) {
+            out[i] = (int8_t)mul_one(p, a[i], b[i]);
+        }
+        break;
+    default:
+        for (size_t i = 0; i < n; i++) {
+            out[i] = (int8_t)binary_one(p, a[i], b[i]);
+        }
+        break;
+    }
+}
+
+static int is_flat(const tf_binary_params_t *p) {
+    int32_t s = 1;
+    for (int d = TF_KMAX_DIMS - 1; d >= 0; d--) {
+        if (p->dims[d] != 1 && (p->in1_strides[d] != s || p->in2_strides[d] != s)) {
+            return 0;
+        }
+        s *= p->dims[d];
+    }
+    return 1;
+}
+
 static void binary(const tf_binary_params_t *p, const void *in1, const void *in2, void *output,
                    int wide) {
     int32_t idx[TF_KMAX_DIMS] = {0};
@@ -48,6 +103,14 @@ static void binary(const tf_binary_params_t *p, const void *in1, const void *in2
 
 void tf_binary_s8(const tf_binary_params_t *p, const int8_t *in1, const int8_t *in2,
                   int8_t *output) {
+    if (is_flat(p)) {
+        size_t n = 1;
+        for (int d = 0; d < TF_KMAX_DIMS; d++) {
+            n *= (size_t)p->dims[d];
+        }
+        binary_flat_s8(p, in1, in2, output, n);
+        return;
+    }
     binary(p, in1, in2, output, 0);
 }
 
