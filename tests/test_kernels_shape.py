@@ -124,3 +124,17 @@ def test_upsampling_tile_matches_numpy():
                 break
         else:
             raise AssertionError(f"no output is the upsampled input {x.shape}")
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+def test_resize_bit_exact(mode):
+    import keras
+
+    def make(s):
+        layer = keras.layers.Resizing(s["to"][0], s["to"][1], interpolation=mode)
+        return (s["h"], s["w"], s["c"]), layer, (-1.0, 1.0)
+
+    spec = [{"h": 4, "w": 5, "c": 3, "to": [9, 7]}, {"h": 8, "w": 6, "c": 2, "to": [3, 6]},
+            {"h": 3, "w": 3, "c": 1, "to": [12, 12]}]
+    op = "RESIZE_NEAREST_NEIGHBOR" if mode == "nearest" else "RESIZE_BILINEAR"
+    assert_bit_exact(build(f"resize {mode}", spec, make), {op}, n_inputs=16)

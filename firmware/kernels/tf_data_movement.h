@@ -27,6 +27,22 @@ void tf_strided_copy(const tf_copy_params_t *p, const void *input, void *output)
 /* `count` elements of `elem_size` bytes each set to the bytes of `value`. */
 void tf_fill(void *output, int32_t count, int32_t elem_size, int32_t value);
 
+/* RESIZE_NEAREST_NEIGHBOR: output pixel (y, x) copies input pixel (y_map[y], x_map[x]);
+ * the maps are computed at generation time with TFLM's float rounding. */
+typedef struct {
+    int32_t batches, in_h, in_w, depth, out_h, out_w;
+    int32_t elem_size;  /* bytes per element */
+} tf_resize_params_t;
+
+void tf_resize_nearest(const tf_resize_params_t *p, const int32_t *y_map, const int32_t *x_map,
+                       const void *input, void *output);
+
+/* RESIZE_BILINEAR on int8/int16 (elem_size 1 or 2), TFLM's integer method: for output
+ * row y the rows y0[y], y1[y] with weight fy[y] / 1024 for y1 (possibly outside [0, 1024]
+ * with half-pixel centres, exactly as the reference), likewise for columns. */
+void tf_resize_bilinear(const tf_resize_params_t *p, const int32_t *y_map, const int32_t *x_map,
+                        const void *input, void *output);
+
 /* A plain copy that tolerates overlap (a reshape whose planner gave it other bytes). */
 void tf_copy_bytes(void *output, const void *input, int32_t nbytes);
 

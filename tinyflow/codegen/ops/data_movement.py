@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyflow.codegen.emit import LayerCtx, pad_dims, strides_of
+from tinyflow.codegen.quantmath import round_away
 from tinyflow.codegen.registry import Unsupported, lowering
 from tinyflow.ir import DTYPE_SIZE, Tensor
 
@@ -272,3 +273,76 @@ def tile(ctx: LayerCtx) -> None:
         r6 = [0] * (6 - rank) + list(r)
         offset = sum(ri * d * s for ri, d, s in zip(r6, in_dims, out_st))
         _copy(ctx, x, y, in_dims, 0, strides_of(in_dims), offset, out_st)
+
+
+def nearest_map(out_size: int, in_size: int, align_corners: bool, half_pixel: bool) -> list[int]:
+    """GetNearestNeighbor for every output index, in float32 as the reference computes it."""
+    f = np.float32
+    if align_corners and out_size > 1:
+        scale = f(in_size - 1) / f(out_size - 1)
+    else:
+        scale = f(in_size) / f(out_size)
+    offset = f(0.5) if half_pixel else f(0.0)
+    out = []
+    for i in range(out_size):
+        v = (f(i) + offset) * scale
+        j = round_away(float(v)) if align_corners else int(np.floor(v))
+        j = min(j, in_size - 1)
+        out.append(max(0, j) if half_pixel else j)
+    return out
+
+
+@lowering("RESIZE_NEAREST_NEIGHBOR")
+def resize_nearest(ctx: LayerCtx) -> None:
+    x, y = ctx.req(0), ctx.out()
+    ctx.need_dtype(x, *_MOVABLE, role="input")
+    if len(x.shape) != 4 or len(y.shape) != 4 or x.shape[3] != y.shape[3]:
+        raise Unsupported("expects 4-D NHWC input and output with the same channels")
+    _same_quant(ctx, x, y)
+    n, ih, iw, c = x.shape
+    _, oh, ow, _ = y.shape
+    ac, hp = bool(ctx.opts.get("align_corners")), bool(ctx.opts.get("half_pixel_centers"))
+    ym = ctx.array("y_map", nearest_map(oh, ih, ac, hp), comment="source row per output row")
+    xm = ctx.array("x_map", nearest_map(ow, iw, ac, hp), comment="source column per output col")
+    params = ctx.params("tf_resize_params_t", batches=n, in_h=ih, in_w=iw, depth=c, out_h=oh,
+                        out_w=ow, elem_size=DTYPE_SIZE[x.dtype])
+    ctx.call("tf_resize_nearest", params, ym, xm, ctx.ptr(x, const=True), ctx.ptr(y))
+
+
+def _cdiv(a: int, b: int) -> int:
+    """C's truncating integer division."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def bilinear_map(out_size: int, in_size: int, align_corners: bool, half_pixel: bool
+                 ) -> list[int]:
+    """(lower, upper, fraction in 1/1024) per output index, as ResizeBilinearInteger."""
+    if align_corners and out_size > 1:
+        scale = _cdiv(1024 * (in_size - 1) + (out_size - 1) // 2, out_size - 1)
+    else:
+        scale = _cdiv(1024 * in_size + out_size // 2, out_size)
+    out = []
+    for i in range(out_size):
+        v = i * scale + _cdiv(scale, 2) - 512 if half_pixel else i * scale
+        lo = max(_cdiv(v, 1024), 0)
+        hi = min(_cdiv(v + 1023, 1024), in_size - 1)
+        out += [lo, hi, v - 1024 * lo]
+    return out
+
+
+@lowering("RESIZE_BILINEAR")
+def resize_bilinear(ctx: LayerCtx) -> None:
+    x, y = ctx.req(0), ctx.out()
+    ctx.need_dtype(x, "int8", "int16", role="input")
+    if len(x.shape) != 4 or len(y.shape) != 4 or x.shape[3] != y.shape[3]:
+        raise Unsupported("expects 4-D NHWC input and output with the same channels")
+    _same_quant(ctx, x, y)
+    n, ih, iw, c = x.shape
+    _, oh, ow, _ = y.shape
+    ac, hp = bool(ctx.opts.get("align_corners")), bool(ctx.opts.get("half_pixel_centers"))
+    ym = ctx.array("y_map", bilinear_map(oh, ih, ac, hp), comment="y0, y1, fy per output row")
+    xm = ctx.array("x_map", bilinear_map(ow, iw, ac, hp), comment="x0, x1, fx per output col")
+    params = ctx.params("tf_resize_params_t", batches=n, in_h=ih, in_w=iw, depth=c, out_h=oh,
+                        out_w=ow, elem_size=DTYPE_SIZE[x.dtype])
+    ctx.call("tf_resize_bilinear", params, ym, xm, ctx.ptr(x, const=True), ctx.ptr(y))
