@@ -87,6 +87,9 @@ def test_generate_reports_arena_and_constants(small_cnn_bytes, tmp_path):
     assert [x.op for x in gm.layers] == [op.opcode for op in model.operators]
     weights = sum(t.nbytes for t in model.tensors if t.is_const)
     assert weights <= gm.const_bytes < len(small_cnn_bytes)
+    from tinyflow.codegen import const_bytes
+
+    assert const_bytes(model) == gm.const_bytes
     text = gm.c_file.read_text()
     assert "int tf_model_invoke(void)" in text and "section(\".tf_arena\")" in text
     assert f"uint8_t tf_arena[{gm.arena_bytes}]" in text

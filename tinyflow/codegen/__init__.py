@@ -34,6 +34,7 @@ __all__ = [
     "KERNEL_DIR",
     "GeneratedModel",
     "LayerInfo",
+    "const_bytes",
     "generate",
     "inplace_inputs",
     "output_lead_bytes",
@@ -110,6 +111,12 @@ class _DryOffsets(dict):
 
     def get(self, key: Any, default: Any = None) -> Any:
         return 0
+
+
+def const_bytes(model: Model) -> int:
+    """Flash bytes the generated model will hold (weights, biases, requantization tables,
+    layer parameters), without rendering any C. Raises TinyflowError like generate()."""
+    return lower(model, _DryOffsets()).const_bytes
 
 
 def lower(model: Model, offsets: dict[int, int]) -> Generation:
