@@ -31,6 +31,13 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
+def _si_tick(v: float, _pos: int) -> str:
+    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(v) >= div:
+            return f"{v / div:.4g}{unit}"
+    return f"{v:g}"
+
+
 def subset_f1(summary: dict[str, Any]) -> bytes | None:
     """Horizontal F1 bars per Wake Vision subset, labelled with the subset size."""
     q = summary["quality"].get(summary["primary"]) or {}
@@ -121,6 +128,7 @@ def latency_hist(summary: dict[str, Any], res: Results) -> bytes | None:
     for name, v, c in (("mean", vals.mean(), "C1"), ("p50", np.percentile(vals, 50), "C2"),
                        ("p99", np.percentile(vals, 99), "C3")):
         ax.axvline(v, color=c, lw=1, label=f"{name} {v:,.0f}")
+    ax.xaxis.set_major_formatter(_plt().FuncFormatter(_si_tick))
     ax.set_xlabel(label)
     ax.set_ylabel("samples")
     ax.legend(fontsize=8)
@@ -139,8 +147,10 @@ def fidelity_bars(summary: dict[str, Any]) -> bytes | None:
     y = np.arange(len(pairs))[::-1]
     ax.barh(y, vals, color=["C2" if v == 100 else "C3" for v in vals])
     for yi, p, v in zip(y, pairs, vals):
-        ax.text(min(v, 80) + 1, yi, f"{v:.2f}% of {p['n']}, max |diff| {p['max_abs_diff']}",
-                va="center", fontsize=8)
+        label = f"{v:.2f}% of {p['n']}, max |diff| {p['max_abs_diff']}"
+        inside = v > 60      # long bars carry their label inside, short ones beside
+        ax.text(2 if inside else v + 1, yi, label, va="center", fontsize=8,
+                color="white" if inside else "black")
     ax.set_yticks(y, labels)
     ax.set_xlim(0, 100)
     ax.set_xlabel("bit-exact outputs (%)")
