@@ -98,7 +98,7 @@ def ccc_scatter(summary: dict[str, Any], res: Results) -> bytes | None:
     q = summary["quality"][role]
     dims = res.header.get("dims") or [f"dim{i}" for i in range(y.shape[1])]
     plt = _plt()
-    fig, axes = plt.subplots(1, len(dims), figsize=(3.3 * len(dims), 3.3))
+    fig, axes = plt.subplots(1, len(dims), figsize=(3.8 * len(dims), 3.6), layout="constrained")
     for k, (ax, d) in enumerate(zip(np.atleast_1d(axes), dims)):
         ax.scatter(y[:, k], p[:, k], s=8, alpha=0.6)
         ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--")
