@@ -119,3 +119,26 @@ def test_killed_qemu_run_resumes_without_loss_or_repeats(synth_wv, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     after = _ids(run)
     assert after[:len(before)] == before and len(after) == len(set(after)) == 48
+
+
+def test_port_of_a_running_board_and_a_wrong_board_name(synth_wv, tmp_path):
+    from tinyflow.boards import get_board
+    from tinyflow.evaluate.board import firmware_for
+    from tinyflow.runners import get_runner
+
+    board = get_board(BOARD)
+    elf = firmware_for(board, person_model(), ROOT / "build" / BOARD / "eval-port-test")
+    session = get_runner(board).start(elf)
+    try:
+        s = _eval("-m", str(person_model()), "-d", str(synth_wv), "-o", str(tmp_path / "run"),
+                  "--port", session.port, "--limit", "8", "--reference", "host")
+        assert s["progress"]["done"] == 8 and s["fidelity"][0]["rate"] == 1.0
+        assert s["latency"]["device"]["unit"] == "instructions"
+        r = subprocess.run([sys.executable, "-m", "tinyflow.cli", "eval", "-b", "qemu-m4",
+                            "-m", str(person_model()), "-d", str(synth_wv), "--port",
+                            session.port, "-o", str(tmp_path / "wrong"), "--limit", "2"],
+                           cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120)
+        assert r.returncode != 0
+        assert "built for board qemu-m7, not qemu-m4" in r.stderr
+    finally:
+        session.stop()

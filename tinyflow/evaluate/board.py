@@ -3,9 +3,10 @@
     info, workers, unit = board_workers("qemu-m7", "model.tflite", jobs=2)
 
 For a virtual board, tinyflow builds the firmware for the model (cached by SCons) and each
-worker starts its own QEMU on a pty. For a real board, each `--port` is one worker and the
-board must already run this model's firmware (`tinyflow flash`): the handshake's model
-hash is checked against the .tflite, so a stale firmware is an error, not wrong numbers.
+worker starts its own QEMU on a pty (or uses one `tinyflow flash --detach` left running).
+With `--port`, each port is one worker: a real board, or a QEMU started elsewhere, that
+already runs this model's firmware. The handshake's board name and model hash are checked
+against `--board` and the .tflite, so a stale firmware is an error, not wrong numbers.
 
 Timing comes from the device: `cycles` of its own timer per inference. On a virtual board
 those are converted to executed instructions (QEMU -icount), and the results say so.
@@ -39,7 +40,8 @@ class BoardTarget:
     def __init__(self, port: Any, model_sha256: str, name: str, *, baudrate: int = 115200,
                  icount_shift: int | None = None, session: Any = None, timeout: float = 2.0,
                  connect_timeout: float = 15.0, sample_retries: int = 3,
-                 invoke_timeout: float = 30.0, window: int | None = None):
+                 invoke_timeout: float = 30.0, window: int | None = None,
+                 expect_board: str | None = None):
         from tinyflow.link import Link
 
         self.name = name
@@ -62,6 +64,11 @@ class BoardTarget:
 
         # Bytes in flight when pipelining (0 = one request at a time), see pipeline.py.
         self.window = default_window(self.hello.max_payload) if window is None else window
+        if expect_board is not None and self.hello.board != expect_board:
+            self.close()
+            raise TinyflowError(
+                f"{name} runs firmware built for board {self.hello.board}, not {expect_board}",
+                hint=f"pass --board {self.hello.board}, or flash the firmware for {expect_board}")
         if self.hello.model_hash != model_sha256[:16]:
             self.close()
             raise TinyflowError(
@@ -218,12 +225,20 @@ def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[st
     wrap = port_wrapper or (lambda p: p)
     record = {"name": board.name, "core": board.core, "clock_hz": board.clock_hz,
               "virtual": board.is_virtual, "baud": board.console.baud}
+    if ports:
+        # Boards already running this model's firmware: real ones, or QEMU instances
+        # started elsewhere (tinyflow flash --detach prints the pty).
+        shift = board.qemu.icount_shift if board.is_virtual else None
+        if shift is not None:
+            record["icount_shift"] = shift
+        return record, [lambda p=p: BoardTarget(wrap(p), sha, p, baudrate=board.console.baud,
+                                                icount_shift=shift, timeout=link_timeout,
+                                                invoke_timeout=invoke_timeout, window=window,
+                                                expect_board=board.name)
+                        for p in ports], "instructions" if board.is_virtual else "cycles"
     if board.is_virtual:
         from tinyflow.runners import get_runner
 
-        if ports:
-            raise TinyflowError(f"{board.name} is a virtual board: tinyflow starts it itself",
-                                hint="drop --port; use --jobs N for N QEMU instances")
         record["icount_shift"] = board.qemu.icount_shift
         runner = get_runner(board)
         runner.check()
@@ -254,7 +269,8 @@ def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[st
                                        baudrate=board.console.baud,
                                        icount_shift=board.qemu.icount_shift,
                                        timeout=link_timeout, invoke_timeout=invoke_timeout,
-                                       window=window, connect_timeout=5.0)
+                                       window=window, connect_timeout=5.0,
+                                       expect_board=board.name)
                 except TinyflowError as e:
                     status(f"not using the detached {board.name} ({e.message}); "
                            "starting a new one")
@@ -267,14 +283,9 @@ def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[st
             return BoardTarget(port, sha, f"{board.name}#{k}", baudrate=board.console.baud,
                                icount_shift=board.qemu.icount_shift, session=session,
                                timeout=link_timeout, invoke_timeout=invoke_timeout,
-                               window=window)
+                               window=window, expect_board=board.name)
 
         return record, [lambda k=k: start(k) for k in range(max(1, jobs))], "instructions"
-    if not ports:
-        raise TinyflowError(f"evaluating on {board.name} needs --port (the board's serial port)",
-                            hint="flash it first (tinyflow flash), then pass --port /dev/ttyACM0; "
-                                 "repeat --port for several boards")
-    return record, [lambda p=p: BoardTarget(wrap(p), sha, p, baudrate=board.console.baud,
-                                            timeout=link_timeout, invoke_timeout=invoke_timeout,
-                               window=window)
-                    for p in ports], "cycles"
+    raise TinyflowError(f"evaluating on {board.name} needs --port (the board's serial port)",
+                        hint="flash it first (tinyflow flash), then pass --port /dev/ttyACM0; "
+                             "repeat --port for several boards")
