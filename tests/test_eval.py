@@ -248,3 +248,18 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(tmp_path, person):
     assert "--resume" in err
     res = read_results(run)
     assert res.ends[-1]["status"] == "interrupted" and res.ends[-1]["samples"] == len(res.samples)
+
+
+def test_one_writer_per_run_folder(tmp_path):
+    from tinyflow.evaluate.store import ResultsStore
+
+    header = {"task": "person_detection", "model": {"sha256": "x"}, "dataset": {},
+              "board": None, "selection": {"shard": None}}
+    first = ResultsStore(tmp_path)
+    first.open(header)
+    with pytest.raises(TinyflowError, match="another tinyflow eval is writing"):
+        ResultsStore(tmp_path).open(header, resume=True)
+    first.close({"status": "complete"})
+    again = ResultsStore(tmp_path)
+    assert again.open(header, resume=True) is not None    # free once the first is closed
+    again.close()

@@ -154,6 +154,7 @@ class ResultsStore:
         self.path = self.run_dir / FILENAME
         self._lock = threading.Lock()
         self._f = None
+        self._lockf = None
         self.session = 0
 
     def open(self, header: dict[str, Any], resume: bool = False,
@@ -165,6 +166,15 @@ class ResultsStore:
         experiment; a torn last line is cut off before anything is appended.
         """
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_run_dir()
+        try:
+            return self._open(header, resume, session_info)
+        except BaseException:
+            self._unlock()
+            raise
+
+    def _open(self, header: dict[str, Any], resume: bool,
+              session_info: dict[str, Any] | None) -> Results | None:
         previous = None
         exists = self.path.is_file() and self.path.stat().st_size > 0
         if exists and not resume:
@@ -189,6 +199,21 @@ class ResultsStore:
                       "resumed": exists, **(session_info or {})}])
         return previous
 
+    def _lock_run_dir(self) -> None:
+        """One writer per run folder: two evals appending to one file would each skip only
+        the ids they saw at start, and could record a sample twice."""
+        import fcntl
+
+        self._lockf = open(self.run_dir / ".lock", "w")
+        try:
+            fcntl.flock(self._lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lockf.close()
+            self._lockf = None
+            raise TinyflowError(f"another tinyflow eval is writing {self.run_dir}",
+                                hint="wait for it, or use --out for a separate run "
+                                     "(shards can be merged: tinyflow report A B)") from None
+
     def append(self, records: Iterable[dict[str, Any]]) -> None:
         self._write([dict(r, s=self.session) for r in records])
 
@@ -201,13 +226,20 @@ class ResultsStore:
             self._f.flush()
             os.fsync(self._f.fileno())
 
+    def _unlock(self) -> None:
+        if self._lockf is not None:
+            self._lockf.close()       # releases the flock
+            self._lockf = None
+
     def close(self, end: dict[str, Any] | None = None) -> None:
         if self._f is None:
+            self._unlock()
             return
         if end is not None:
             self._write([dict(end, type="end", session=self.session, time=time.time())])
         self._f.close()
         self._f = None
+        self._unlock()
 
 
 def _cut_torn_tail(path: Path) -> None:
