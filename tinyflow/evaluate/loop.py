@@ -142,6 +142,10 @@ def run(job: EvalJob) -> Results:
     t0 = time.monotonic()
     ready: list[float] = []    # when each worker finished its set-up (QEMU boot, compile)
 
+    # Set by each worker as its very last act. Waiting on these instead of Thread.join:
+    # a join interrupted by Ctrl-C can later return while the thread still runs (CPython).
+    finished = [threading.Event() for _ in job.workers]
+
     def work(k: int, factory: Callable[[], Target]) -> None:
         target = None
         name = f"worker{k}"
@@ -197,6 +201,7 @@ def run(job: EvalJob) -> Results:
                         t.close()
                     except Exception:  # noqa: BLE001 - closing must not hide the cause
                         pass
+            finished[k].set()
 
     threads = [threading.Thread(target=work, args=(k, f), name=f"eval-{k}", daemon=True)
                for k, f in enumerate(job.workers)]
@@ -204,14 +209,15 @@ def run(job: EvalJob) -> Results:
         t.start()
     state = "complete"
     try:
-        for t in threads:
-            while t.is_alive():
-                t.join(0.2)
+        for ev in finished:
+            while not ev.wait(0.2):
+                pass
     except KeyboardInterrupt:
         stop.set()
         state = "interrupted"
-        for t in threads:
-            t.join(30)
+        deadline = time.monotonic() + 30     # let each worker finish its batch
+        for ev in finished:
+            ev.wait(max(0.0, deadline - time.monotonic()))
         status(f"interrupted after {counts['n']} samples; they are saved in {store.path}. "
                "Continue with the same command and --resume")
         raise
