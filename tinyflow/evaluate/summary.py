@@ -174,6 +174,10 @@ def latency(res: Results) -> dict[str, Any]:
     stack = [s["stack"] for s in res.samples if s.get("stack") is not None]
     if stack:
         out["stack_bytes_max"] = int(max(stack))
+        sizes = [x["target"]["stack_bytes"] for x in res.links
+                 if isinstance(x.get("target"), dict) and x["target"].get("stack_bytes")]
+        if sizes:
+            out["stack_bytes_size"] = int(min(sizes))
     us = np.array([s["us"] for s in res.samples if s.get("us") is not None], np.float64)
     if us.size:
         out["host_us"] = {"n": int(us.size), **_stats(us)}

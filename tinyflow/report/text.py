@@ -96,7 +96,9 @@ def latency_lines(s: dict[str, Any]) -> list[str]:
         out.append(f"latency (device timer, n={dev['n']}):")
         out.append(table(rows, ["", "mean", "p50", "p99"], "lrrr"))
     if lat.get("stack_bytes_max") is not None:
-        out.append(f"stack high-water mark: {lat['stack_bytes_max']} bytes")
+        size = lat.get("stack_bytes_size")
+        out.append(f"stack high-water mark: {lat['stack_bytes_max']} bytes"
+                   + (f" of {size} ({100 * lat['stack_bytes_max'] / size:.1f}%)" if size else ""))
     if lat.get("host_us") and not dev:
         h = lat["host_us"]
         out.append(f"host time per sample: mean {h['mean']:.0f} us, p50 {h['p50']:.0f} us, "
