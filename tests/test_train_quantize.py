@@ -5,6 +5,7 @@ on a held-out synthetic split, ser int8 with a positive CCC on every dimension.
 """
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from tinyflow.cli import main
 from tinyflow.errors import TinyflowError
 
 pytestmark = [
-    pytest.mark.xdist_group("tinyflow_ml"),  # share the trained runs on one worker
+    pytest.mark.xdist_group("tinyflow_ml"),  # (the runs are also shared via a file lock)
     # Keras warns once per batch (numpy 2 __array__ copy=, converter statistics).
     pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning"),
 ]
@@ -22,34 +23,64 @@ pytestmark = [
 PD = dict(width=0.25, resolution=48)
 
 
+def _shared_run(tmp_path_factory, name, make):
+    """Build a trained + quantized run once per test session, even across xdist workers
+    (whichever worker comes first builds it under a file lock; the others load it)."""
+    import fcntl
+    import os
+
+    from tinyflow.quantize import QuantResult
+    from tinyflow.train import RunResult
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the workers of this session only
+    root = base / f"tinyflow_ml_{name}"
+    with open(base / f"tinyflow_ml_{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "run" / "quant.json").is_file():
+            make(root)
+    run = root / "run"
+    cfg = json.loads((run / "config.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
+    res = RunResult(run, run / "model.keras", cfg, metrics, metrics["seconds_per_epoch"])
+    d = json.loads((run / "quant.json").read_text())
+    d.update(path=Path(d["path"]), input_quant=tuple(d["input_quant"]),
+             output_quant=tuple(d["output_quant"]))
+    return res, QuantResult(**d)
+
+
 @pytest.fixture(scope="session")
 def pd_run(tmp_path_factory):
-    from tinyflow.datasets.synth_wake_vision import generate
-    from tinyflow.quantize import quantize_run
-    from tinyflow.train import train
+    def make(root):
+        from tinyflow.datasets.synth_wake_vision import generate
+        from tinyflow.quantize import quantize_run
+        from tinyflow.train import train
 
-    root = tmp_path_factory.mktemp("pd")
-    # The sanity-check mix: persons at near/medium distance vs. cluttered scenes. The full
-    # Wake Vision-like mix needs longer training (benchmarks/results/train_zoo.md).
-    generate(root / "data", n=800, seed=0, size=48, mix={"person": 1, "non_person": 1},
-             distances=("near", "medium"), splits={"train": 0.7, "validation": 0.15, "test": 0.15})
-    res = train(zoo.resolve("person_det", **PD), root / "data", root / "run", epochs=6,
-                batch_size=16, learning_rate=5e-3, seed=0, verbose=0)
-    q = quantize_run(root / "run", n_rep=50)
-    return res, q
+        # The sanity-check mix: persons at near/medium distance vs. cluttered scenes. The
+        # full Wake Vision-like mix needs more data (benchmarks/results/train_zoo.md).
+        generate(root / "data", n=800, seed=0, size=48, mix={"person": 1, "non_person": 1},
+                 distances=("near", "medium"),
+                 splits={"train": 0.7, "validation": 0.15, "test": 0.15})
+        train(zoo.resolve("person_det", **PD), root / "data", root / "run", epochs=6,
+              batch_size=16, learning_rate=5e-3, seed=0, verbose=0)
+        quantize_run(root / "run", n_rep=50)
+
+    return _shared_run(tmp_path_factory, "pd", make)
 
 
 @pytest.fixture(scope="session")
 def ser_run(tmp_path_factory):
-    from tinyflow.datasets.synth_ser import generate
-    from tinyflow.quantize import quantize_run
-    from tinyflow.train import train
+    def make(root):
+        from tinyflow.datasets.synth_ser import generate
+        from tinyflow.quantize import quantize_run
+        from tinyflow.train import train
 
-    root = tmp_path_factory.mktemp("ser")
-    generate(root / "data", n=300, seed=0)
-    res = train("ser", root / "data", root / "run", epochs=8, batch_size=16, seed=0, verbose=0)
-    q = quantize_run(root / "run", n_rep=50)
-    return res, q
+        generate(root / "data", n=300, seed=0)
+        train("ser", root / "data", root / "run", epochs=8, batch_size=16, seed=0, verbose=0)
+        quantize_run(root / "run", n_rep=50)
+
+    return _shared_run(tmp_path_factory, "ser", make)
 
 
 @pytest.mark.slow
