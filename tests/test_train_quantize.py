@@ -195,7 +195,7 @@ def test_quantize_cli_errors(tmp_path, capsys):
                  "32"]) == 2
     assert "train it" in capsys.readouterr().err
     assert main(["quantize", "--model", "ser", "--width", "1"]) == 2
-    assert "valid options: seconds, filters, layers" in capsys.readouterr().err
+    assert "valid options: seconds, filters, layers, pool_after" in capsys.readouterr().err
 
 
 def test_train_cli_bad_inputs(tmp_path, capsys):

@@ -23,7 +23,7 @@ def test_resolve_defaults_and_options():
     ("person_det", {"resolution": "big"}, "not a int"),
     ("person_det", {"resolution": 96.5}, "must be an integer"),
     ("person_det", {"seconds": 1}, "valid options: width, resolution, channels, dropout"),
-    ("ser", {"width": 0.5}, "valid options: seconds, filters, layers"),
+    ("ser", {"width": 0.5}, "valid options: seconds, filters, layers, pool_after"),
     ("nope", {}, "the zoo has: person_det, ser"),
 ])
 def test_bad_names_and_options(name, opts, msg):
@@ -63,3 +63,11 @@ def test_models_cli(capsys):
     assert "person_det" in out and "ser" in out and "96x96x1" in out
     assert main(["models", "ser", "--width", "0.5"]) == 2
     assert "valid options" in capsys.readouterr().err
+
+
+def test_ser_pool_position_is_an_option():
+    s = zoo.resolve("ser", pool_after=1)
+    assert s.config_name == "s1-f13-l7-p1" and zoo.resolve("ser").config_name == "s1-f13-l7"
+    m = s.build()
+    assert m.count_params() == 10988
+    assert m.get_layer("conv1").input.shape[1] == 125  # pooled after the first conv

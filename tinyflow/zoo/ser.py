@@ -4,10 +4,10 @@ Input: the log-mel spectrogram of `tinyflow.features` (n_frames x 26 mels x 1, d
 computed outside the int8 network because TFLM's LOG kernel is float-only.
 
 Body, after Wav2Small (Kounadis-Bastian et al. 2024): `layers` x [Conv2D 3x3 (no bias)
-+ BN + ReLU] with `filters` channels, one MaxPool 3x3/2 after the third conv (halves time
-and mel), then attention pooling over time and the pooled matrix concatenated with its
-Gram matrix ("outer product"), then Dense(3) with a sigmoid: arousal, dominance and
-valence in [0, 1].
++ BN + ReLU] with `filters` channels, one MaxPool 3x3/2 after the third conv
+(`pool_after`; halves time and mel), then attention pooling over time and the pooled
+matrix concatenated with its Gram matrix ("outer product"), then Dense(3) with a
+sigmoid: arousal, dominance and valence in [0, 1].
 
 How each piece maps to TFLM int8 ops (checked by converting with batch 1 and invoking in
 tflite-micro; see `docs/models.md`):
@@ -59,7 +59,7 @@ def build(options: dict[str, Any], batch_size: int | None = None, keras_module: 
         x = layers.Conv2D(c, 3, padding="same", use_bias=False, name=f"conv{i}")(x)
         x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"conv{i}_bn")(x)
         x = layers.ReLU(name=f"conv{i}_relu")(x)
-        if i + 1 == min(POOL_AFTER, n_layers):
+        if i + 1 == min(options.get("pool_after", POOL_AFTER), n_layers):
             x = layers.MaxPool2D(3, 2, padding="same", name="pool")(x)
     t, f = x.shape[1], x.shape[2]
     # Attention pooling over time.
@@ -91,7 +91,9 @@ def input_spec(options: dict[str, Any]) -> InputSpec:
 
 
 def config_name(options: dict[str, Any]) -> str:
-    return f"s{options['seconds']:g}-f{options['filters']}-l{options['layers']}"
+    name = f"s{options['seconds']:g}-f{options['filters']}-l{options['layers']}"
+    pool = options.get("pool_after", POOL_AFTER)
+    return name if pool == POOL_AFTER else f"{name}-p{pool}"
 
 
 ENTRY = register(ZooEntry(
@@ -102,6 +104,8 @@ ENTRY = register(ZooEntry(
         Option("seconds", float, 1.0, "clip length the model sees", min=0.25, max=10.0),
         Option("filters", int, 13, "channels of every conv", min=2, max=64),
         Option("layers", int, 7, "number of 3x3 conv layers", min=3, max=12),
+        Option("pool_after", int, POOL_AFTER, "max-pool after this many convs (earlier: "
+               "a smaller arena, coarser time)", min=1, max=12),
     ),
     outputs=("arousal", "dominance", "valence"),
     dataset="ser",
