@@ -99,6 +99,24 @@ def test_fully_connected_bit_exact(per_tensor):
     assert_bit_exact(data, {"FULLY_CONNECTED"})
 
 
+def test_transpose_conv_bit_exact():
+    import keras
+
+    def make(s):
+        layer = keras.layers.Conv2DTranspose(s["cout"], s["k"], strides=s["stride"],
+                                             padding=s["pad"], use_bias=s["bias"],
+                                             bias_initializer="random_uniform")
+        return (s["h"], s["w"], s["cin"]), layer, tuple(s["range"])
+
+    spec = [{"h": 4, "w": 5, "cin": 3, "cout": 4, "k": [3, 3], "stride": 2, "pad": "same",
+             "bias": True, "range": [-1, 1]},
+            {"h": 3, "w": 3, "cin": 2, "cout": 3, "k": [2, 4], "stride": 1, "pad": "valid",
+             "bias": False, "range": [-2, 3]},
+            {"h": 5, "w": 2, "cin": 4, "cout": 2, "k": [4, 3], "stride": 3, "pad": "valid",
+             "bias": True, "range": [0, 2]}]
+    assert_bit_exact(build("tconv", spec, make), {"TRANSPOSE_CONV"})
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [101, 102])
 def test_conv_family_many_random_cases(seed):

@@ -361,3 +361,45 @@ void tf_depthwise_conv2d_s16(const tf_conv_params_t *p, const int16_t *input,
         }
     }
 }
+
+void tf_transpose_conv_s8(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                          const int32_t *bias, const int32_t *mult, const int8_t *shift,
+                          int8_t *output) {
+    const int32_t ic_n = p->in_c;
+    int8_t *out = output;
+    for (int32_t b = 0; b < p->batches; b++) {
+        const int8_t *in_b = input + (size_t)b * p->in_h * p->in_w * ic_n;
+        for (int32_t oy = 0; oy < p->out_h; oy++) {
+            for (int32_t ox = 0; ox < p->out_w; ox++) {
+                for (int32_t oc = 0; oc < p->out_c; oc++) {
+                    int32_t acc = 0;
+                    /* input row iy reaches output row oy through filter row oy + pad - iy * s */
+                    for (int32_t ky = 0; ky < p->k_h; ky++) {
+                        const int32_t ty = oy + p->pad_top - ky;
+                        if (ty < 0 || ty % p->stride_h != 0 || ty / p->stride_h >= p->in_h) {
+                            continue;
+                        }
+                        const int32_t iy = ty / p->stride_h;
+                        for (int32_t kx = 0; kx < p->k_w; kx++) {
+                            const int32_t tx = ox + p->pad_left - kx;
+                            if (tx < 0 || tx % p->stride_w != 0 || tx / p->stride_w >= p->in_w) {
+                                continue;
+                            }
+                            const int32_t ix = tx / p->stride_w;
+                            const int8_t *x = in_b + ((size_t)iy * p->in_w + ix) * ic_n;
+                            const int8_t *w =
+                                filter + (((size_t)oc * p->k_h + ky) * p->k_w + kx) * ic_n;
+                            for (int32_t ic = 0; ic < ic_n; ic++) {
+                                acc += ((int32_t)x[ic] + p->input_offset) * (int32_t)w[ic];
+                            }
+                        }
+                    }
+                    if (bias) {
+                        acc += bias[oc];
+                    }
+                    *out++ = requant(p, acc, mult[oc], shift[oc]);
+                }
+            }
+        }
+    }
+}

@@ -43,6 +43,14 @@ void tf_depthwise_conv2d_s8(const tf_conv_params_t *p, const int8_t *input,
                             const int8_t *filter, const int32_t *ebias, const int32_t *mult,
                             const int8_t *shift, int8_t *output);
 
+/* TRANSPOSE_CONV (int8): filter [out_c][k_h][k_w][in_c]; every output pixel gathers the
+ * input pixels whose stride-spaced window covers it (no scratch buffer). Uses in_*, out_*,
+ * k_*, stride_*, pad_top/pad_left, input/output offsets and act_min/act_max; bias (may be
+ * NULL) is the plain int32 bias. */
+void tf_transpose_conv_s8(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                          const int32_t *bias, const int32_t *mult, const int8_t *shift,
+                          int8_t *output);
+
 /* 16x8 variants: int16 activations with zero point 0 (so no offsets and no folding),
  * int64 bias (may be NULL), 64-bit accumulation and TFLM's int64 requantization. */
 void tf_conv2d_s16(const tf_conv_params_t *p, const int16_t *input, const int8_t *filter,

@@ -105,3 +105,39 @@ def conv2d(ctx: LayerCtx) -> None:
 @lowering("DEPTHWISE_CONV_2D")
 def depthwise_conv2d(ctx: LayerCtx) -> None:
     _conv_common(ctx, depthwise=True)
+
+
+@lowering("TRANSPOSE_CONV")
+def transpose_conv(ctx: LayerCtx) -> None:
+    w, x, b, y = ctx.req(1), ctx.req(2), ctx.inp(3), ctx.out()
+    ctx.need_dtype(x, "int8", role="input")
+    ctx.need_dtype(y, "int8", role="output")
+    ctx.need_dtype(w, "int8", role="filter")
+    ctx.need_dtype(b, "int32", role="bias")
+    if not w.is_const or (b is not None and not b.is_const):
+        raise Unsupported(f"filter '{w.name}' or its bias is not constant")
+    if ctx.opts.get("fused_activation_function", "NONE") not in ("NONE", None):
+        raise Unsupported("a fused activation on TRANSPOSE_CONV")
+    n, ih, iw, ic = x.shape
+    _, oh, ow, oc = y.shape
+    woc, kh, kw, wic = w.shape
+    if (woc, wic) != (oc, ic):
+        raise Unsupported(f"filter {list(w.shape)} does not match input {list(x.shape)} and "
+                          f"output {list(y.shape)}")
+    o = ctx.opts
+    sh, sw = int(o.get("stride_h", 1)), int(o.get("stride_w", 1))
+    padding = o.get("padding", "VALID")
+    # TFLM pads as if the output were a conv's input: sizes swap roles
+    pt = pad_before(sh, 1, oh, kh, out_size(padding, oh, kh, sh))
+    pl = pad_before(sw, 1, ow, kw, out_size(padding, ow, kw, sw))
+    s_in, z_in = ctx.need_quant(x, "input")
+    s_out, z_out = ctx.need_quant(y, "output")
+    mult, shift = per_channel_multipliers(ctx, oc, s_in, s_out)
+    params = ctx.params(
+        "tf_conv_params_t", batches=n, in_h=ih, in_w=iw, in_c=ic, out_h=oh, out_w=ow, out_c=oc,
+        k_h=kh, k_w=kw, filter_in_c=ic, depth_multiplier=1, stride_h=sh, stride_w=sw, dil_h=1,
+        dil_w=1, pad_top=pt, pad_left=pl, input_offset=-z_in, output_offset=z_out,
+        act_min=-128, act_max=127)
+    bias = ctx.ptr(b) if b is not None else "NULL"
+    ctx.call("tf_transpose_conv_s8", params, ctx.ptr(x, const=True), ctx.ptr(w), bias, mult,
+             shift, ctx.ptr(y))
