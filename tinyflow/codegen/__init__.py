@@ -6,9 +6,10 @@
     gm.const_bytes  # weights, biases, multipliers and parameter structs in flash
 
 The generated file implements `firmware/include/tinyflow_model.h`: a straight-line
-`tf_model_invoke()` calling the portable kernels in `firmware/kernels/` with arena
-offsets fixed at generation time. No flatbuffer, interpreter or allocator on the device.
-Ops are lowered by the per-op registry in `tinyflow.codegen.registry`.
+`tf_model_invoke()` calling the C99 kernels in `firmware/kernels/` (with DSP/Helium inner
+loops where the core has them) with arena offsets fixed at generation time. No
+flatbuffer, interpreter or allocator on the device. Ops are lowered by the per-op
+registry in `tinyflow.codegen.registry`; see docs/engine.md.
 """
 
 from __future__ import annotations
