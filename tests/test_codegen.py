@@ -136,7 +136,7 @@ def test_host_library_is_cached(small_cnn_bytes, tmp_path):
     e1 = HostEngine(model, cache_dir=tmp_path)
     t0 = time.perf_counter()
     e2 = HostEngine(model, cache_dir=tmp_path)
-    assert time.perf_counter() - t0 < 0.5
+    assert time.perf_counter() - t0 < 2.0  # a dlopen, not a compile (generous for loaded CI)
     assert e1.lib_path == e2.lib_path
     x = np.zeros(model.tensors[model.inputs[0]].shape, np.int8)
     assert np.array_equal(e1.invoke(x)[0], e2.invoke(x)[0])
