@@ -30,8 +30,8 @@ def small_cnn_bytes() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def prelu_bytes() -> bytes:
-    """A model with an op the engine lacks (PRELU)."""
+def logsm_bytes() -> bytes:
+    """A model with an op the engine lacks (LOG_SOFTMAX)."""
     def build() -> bytes:
         import keras
         from helpers_tflite import to_int8_tflite
@@ -39,17 +39,17 @@ def prelu_bytes() -> bytes:
         keras.utils.set_random_seed(0)
         i = keras.Input((6, 6, 2), batch_size=1, name="image")
         x = keras.layers.Conv2D(3, 3, padding="same", name="conv")(i)
-        x = keras.layers.PReLU(name="prelu")(x)
+        x = keras.layers.Activation("log_softmax", name="logsm")(x)
         return to_int8_tflite(keras.Model(i, x))
 
-    return cached_tflite("prelu model v1", build)
+    return cached_tflite("log_softmax model v1", build)
 
 
-def test_unsupported_op_fails_at_generation(prelu_bytes, tmp_path):
+def test_unsupported_op_fails_at_generation(logsm_bytes, tmp_path):
     from tinyflow.codegen import generate, unsupported
     from tinyflow.ir import parse_model
 
-    model = parse_model(prelu_bytes, name="prelu")
+    model = parse_model(logsm_bytes, name="logsm")
     problems = unsupported(model)
     assert problems
     for msg in problems:

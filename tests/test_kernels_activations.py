@@ -58,3 +58,19 @@ def test_softmax_on_wide_rows_bit_exact():
 def test_activation_many_random_ranges(kind):
     data = build("act", act_specs(kind, seed=1000 + len(kind), n=16), make_act, seed=7)
     assert_bit_exact(data, {CASES[kind]}, n_inputs=32)
+
+
+def test_prelu_bit_exact():
+    """PReLU with a learned alpha per channel (and one shared alpha)."""
+    import keras
+
+    def make(s):
+        def fn(x):
+            y = keras.layers.Dense(s["n"])(x)
+            alpha = keras.initializers.RandomUniform(-0.5, 1.5)
+            layer = keras.layers.PReLU(alpha_initializer=alpha, shared_axes=s["shared"])
+            return layer(keras.layers.Reshape((1, s["n"]))(y))
+        return (5,), fn, tuple(s["range"])
+
+    spec = [{"n": 7, "shared": None, "range": [-1, 1]}, {"n": 4, "shared": [1], "range": [-3, 1]}]
+    assert_bit_exact(build("prelu", spec, make), {"PRELU"}, n_inputs=16)

@@ -7,6 +7,13 @@ static inline int32_t binary_one(const tf_binary_params_t *p, int32_t a, int32_t
     if (p->op == TF_BINARY_MIN) {
         return a < b ? a : b;
     }
+    if (p->op == TF_BINARY_PRELU) {
+        const int32_t x = a + p->input1_offset;
+        const int32_t v = x >= 0 ? tf_mbqm(x, p->input1_mult, p->input1_shift)
+                                 : tf_mbqm(x * (b + p->input2_offset), p->output_mult,
+                                           p->output_shift);
+        return tf_clamp_i32(v + p->output_offset, p->act_min, p->act_max);
+    }
     const int32_t x1 = a + p->input1_offset;
     const int32_t x2 = b + p->input2_offset;
     int32_t raw;

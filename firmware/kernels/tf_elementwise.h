@@ -1,5 +1,5 @@
 /*
- * ADD, SUB, MUL, MAXIMUM and MINIMUM on int8 or int16 with NumPy-style broadcasting up
+ * ADD, SUB, MUL, MAXIMUM, MINIMUM and PRELU on int8 or int16 with NumPy-style broadcasting up
  * to 6 dimensions.
  *
  * ADD/SUB follow TFLM's rescaling: both inputs are shifted left by `left_shift` (20 for
@@ -22,7 +22,8 @@ enum {
     TF_BINARY_SUB = 1,
     TF_BINARY_MUL = 2,
     TF_BINARY_MAX = 3,
-    TF_BINARY_MIN = 4
+    TF_BINARY_MIN = 4,
+    TF_BINARY_PRELU = 5 /* input 2 is alpha: x >= 0 ? x * m1 : x * alpha * m2 */
 };
 
 typedef struct {
@@ -33,9 +34,9 @@ typedef struct {
     int32_t input1_offset, input2_offset; /* minus the input zero points */
     int32_t output_offset;               /* the output zero point */
     int32_t left_shift;                  /* ADD/SUB headroom shift (20 for int8) */
-    int32_t input1_mult, input1_shift;   /* ADD/SUB: input -> common scale */
+    int32_t input1_mult, input1_shift;   /* ADD/SUB: input -> common scale; PRELU: x >= 0 */
     int32_t input2_mult, input2_shift;
-    int32_t output_mult, output_shift;   /* common (or product) scale -> output */
+    int32_t output_mult, output_shift;   /* common (or product) scale -> output; PRELU: x < 0 */
     int32_t act_min, act_max;
 } tf_binary_params_t;
 

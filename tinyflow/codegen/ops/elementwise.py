@@ -1,4 +1,4 @@
-"""ADD, SUB, MUL, MAXIMUM, MINIMUM -> tf_binary_s8/s16 (one broadcasting kernel; the op
+"""ADD, SUB, MUL, MAXIMUM, MINIMUM, PRELU -> tf_binary_s8/s16 (one broadcasting kernel; the op
 picks the arithmetic)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from tinyflow.codegen.emit import LayerCtx, pad_dims, strides_of
 from tinyflow.codegen.quantmath import activation_range, quantize_multiplier
 from tinyflow.codegen.registry import Unsupported, lowering
 
-_OPS = {"ADD": 0, "SUB": 1, "MUL": 2, "MAXIMUM": 3, "MINIMUM": 4}
+_OPS = {"ADD": 0, "SUB": 1, "MUL": 2, "MAXIMUM": 3, "MINIMUM": 4, "PRELU": 5}
 
 
 def broadcast_strides(shape: tuple[int, ...], out: list[int]) -> list[int]:
@@ -21,7 +21,7 @@ def broadcast_strides(shape: tuple[int, ...], out: list[int]) -> list[int]:
     return st
 
 
-@lowering("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM")
+@lowering("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "PRELU")
 def binary(ctx: LayerCtx) -> None:
     a, b, y = ctx.req(0), ctx.req(1), ctx.out()
     wide = y.dtype == "int16"
@@ -33,7 +33,7 @@ def binary(ctx: LayerCtx) -> None:
     so, zo = ctx.need_quant(y, "output")
     act = ctx.opts.get("fused_activation_function", "NONE")
     rng = activation_range(act, so, zo, *ctx.int_range(y))
-    if ctx.op.opcode in ("MAXIMUM", "MINIMUM"):  # raw comparison, no rescaling (as TFLM)
+    if ctx.op.opcode in ("MAXIMUM", "MINIMUM", "PRELU"):  # no fused activation in TFLM
         rng = ctx.int_range(y)
     if rng is None:
         raise Unsupported(f"fused activation {act}", hint="use RELU or RELU6")
@@ -42,7 +42,12 @@ def binary(ctx: LayerCtx) -> None:
                   "in1_strides": broadcast_strides(a.shape, out),
                   "in2_strides": broadcast_strides(b.shape, out),
                   "input1_offset": -z1, "input2_offset": -z2, "output_offset": zo}
-    if ctx.op.opcode in ("MAXIMUM", "MINIMUM"):
+    if ctx.op.opcode == "PRELU":  # x >= 0: s_x / s_out; x < 0: s_x * s_alpha / s_out
+        m1, sh1 = quantize_multiplier(s1 / so)
+        m2, sh2 = quantize_multiplier(s1 * s2 / so)
+        fields.update(left_shift=0, input1_mult=m1, input1_shift=sh1, input2_mult=0,
+                      input2_shift=0, output_mult=m2, output_shift=sh2)
+    elif ctx.op.opcode in ("MAXIMUM", "MINIMUM"):
         fields.update(left_shift=0, input1_mult=0, input1_shift=0, input2_mult=0,
                       input2_shift=0, output_mult=0, output_shift=0)
     elif ctx.op.opcode == "MUL":
