@@ -224,13 +224,14 @@ def test_quantize_cli_on_a_users_keras_file(tmp_path, pd_run, capsys):
 
 
 @pytest.mark.slow
-def test_streamed_training_matches_the_in_memory_contract(tmp_path, ser_run):
+def test_streamed_and_distributed_training(tmp_path, ser_run):
     from tinyflow.train import train
 
     data = ser_run[0].config["dataset"]["path"]
     res = train(zoo.resolve("ser", filters=4, layers=3), data, tmp_path, epochs=1, limit=16,
-                seed=0, verbose=0, stream=True)
+                seed=0, verbose=0, stream=True, strategy="mirrored")
     assert res.config["dataset"]["streamed"] is True
+    assert res.config["training"]["strategy"] == "mirrored"  # tf.distribute, one CPU here
     assert res.metrics["validation"]["n"] == res.config["dataset"]["n_validation"]
 
 
