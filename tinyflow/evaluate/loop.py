@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +122,11 @@ def _record(s: Sample, worker: str, outs: dict[str, list[list[int]]],
     return r
 
 
+def _run_refs(refs: Sequence[Target], inputs: Sequence[Sequence[np.ndarray]]
+              ) -> list[dict[str, list[list[int]]]]:
+    return [{ref.role: _flat(ref.run([x])[0].outputs) for ref in refs} for x in inputs]
+
+
 def run(job: EvalJob) -> Results:
     """Evaluate `job.selection` (minus what the results file already holds)."""
     from tinyflow.ui import Progress, status
@@ -150,6 +156,8 @@ def run(job: EvalJob) -> Results:
         target = None
         name = f"worker{k}"
         refs: list[Target] = []
+        ref_job = None
+        pool = ThreadPoolExecutor(1, thread_name_prefix=f"eval-ref-{k}")
         try:
             target = factory()
             name = getattr(target, "name", f"worker{k}")
@@ -164,19 +172,22 @@ def run(job: EvalJob) -> Results:
                 batch = queue.take(job.batch)
                 if not batch:
                     break
+                ref_job = None
                 try:
                     inputs = [job.dataset.inputs(s) for s in batch]
+                    # The references need only the inputs: they run beside the target
+                    # (a board mostly waits on its serial port meanwhile).
+                    ref_job = pool.submit(_run_refs, refs, inputs) if refs else None
                     infs = target.run(inputs)
+                    ref_outs = ref_job.result() if ref_job else [{} for _ in inputs]
                     if len(infs) != len(batch):
                         raise TinyflowError(f"{name} returned {len(infs)} results for "
                                             f"{len(batch)} samples")
-                    recs = []
-                    for s, x, inf in zip(batch, inputs, infs):
-                        outs = {job.primary: _flat(inf.outputs)}
-                        for ref in refs:
-                            outs[ref.role] = _flat(ref.run([x])[0].outputs)
-                        recs.append(_record(s, name, outs, inf))
+                    recs = [_record(s, name, {job.primary: _flat(inf.outputs), **r}, inf)
+                            for s, inf, r in zip(batch, infs, ref_outs)]
                 except BaseException:
+                    if ref_job is not None:
+                        ref_job.cancel()
                     queue.give_back(batch)
                     raise
                 store.append(recs)
@@ -195,6 +206,7 @@ def run(job: EvalJob) -> Results:
                                    "final": True, **final()}])
                 except Exception:  # noqa: BLE001 - statistics must not hide the cause
                     pass
+            pool.shutdown(wait=True)
             for t in [target, *refs]:
                 if t is not None:
                     try:
