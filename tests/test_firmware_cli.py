@@ -38,9 +38,9 @@ def test_build_then_incremental(work):
     assert "check the memory budget" in r.stderr and "compile and link" in r.stderr
     regions = {c["region"]: c for c in out["budget_vs_elf"]}
     assert regions["ssram23"]["elf"] > 138_000
-    # the stated tolerance of `tinyflow check` against the linked ELF: 10 KiB per region
-    # (benchmarks/results/firmware_budget.md: worst 8.3 KB over 9 boards x 3 models)
-    assert all(abs(c["difference"]) <= 10 * 1024 for c in out["budget_vs_elf"]), regions
+    # the stated tolerance of `tinyflow check` against the linked ELF: 2 KiB per region
+    # (measured runtime + calibrated kernel sizes; benchmarks/results/firmware_budget.md)
+    assert all(abs(c["difference"]) <= 2 * 1024 for c in out["budget_vs_elf"]), regions
     t0 = time.monotonic()
     again = tf(["build", "--board", "qemu-m4", "--model", "person_det.tflite"], work)
     assert again.returncode == 0 and "up to date" in again.stdout
@@ -98,6 +98,9 @@ def test_flash_real_board_errors_are_clear(work, tmp_path):
     assert r.returncode != 0 and "no firmware built for nucleo-h7" in r.stderr
     assert "tinyflow build --board nucleo-h7" in r.stderr
     elf = work / "build" / "qemu-m4" / "person_det" / "firmware.elf"
+    if not elf.is_file():  # under xdist the build test may have run on another worker
+        assert tf(["build", "--board", "qemu-m4", "--model", "person_det.tflite"],
+                  work).returncode == 0
     if shutil.which("pyocd") is None:
         r = tf(["flash", "--board", "nucleo-h7", "--elf", str(elf)], tmp_path, 60)
         assert r.returncode != 0 and "pyocd not found" in r.stderr and "pip install" in r.stderr

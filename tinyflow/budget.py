@@ -5,27 +5,41 @@ flash = model constants (weights, biases, per-channel requantization data)
 SRAM  = arena (from the memory plan) + application data (.data/.bss)
         + stack reserve + heap reserve, each in the region the board file names.
 
-Code sizes are estimates until a reference build exists; the firmware build replaces them
-with the linked ELF's figures (see tinyflow/memreport.py).
+Figures and where they come from:
+- model constants: exact, from the code generator's own lowering (the bytes it will emit);
+- application code and data: measured from a reference build of the firmware for this
+  board without a model (tinyflow.memreport.runtime_sizes, cached), when the Arm
+  toolchain is installed; otherwise estimates, marked as such;
+- engine kernels: per-op estimates (only kernels a model uses are linked);
+- the audio front end of a speech-emotion model: from tinyflow.frontend's budget.
+`tinyflow build` then prints the linked ELF beside this prediction, region by region.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tinyflow.boards import Board
 from tinyflow.ir import Model, Operator
 from tinyflow.plan import MemoryPlan, plan_memory
 
-# Estimated Thumb-2 code bytes (-O2) per kernel family and for the fixed firmware parts.
-# Conservative round figures; replaced by measured sizes once a reference build exists.
+# Thumb-2 code bytes (-O2) per kernel family, calibrated on a person_det build for
+# cortex-m4 (symbol sizes in the ELF); ops of one family share one kernel function.
+KERNEL_FAMILY = {
+    "CONV_2D": "conv", "DEPTHWISE_CONV_2D": "depthwise", "FULLY_CONNECTED": "fully_connected",
+    "ADD": "binary", "SUB": "binary", "MUL": "binary", "AVERAGE_POOL_2D": "pool",
+    "MAX_POOL_2D": "pool", "MEAN": "mean", "SOFTMAX": "softmax", "LOGISTIC": "lut",
+    "TANH": "lut", "HARD_SWISH": "hard_swish",
+}
 KERNEL_CODE_ESTIMATE = {
-    "CONV_2D": 2400, "DEPTHWISE_CONV_2D": 2000, "FULLY_CONNECTED": 900,
-    "ADD": 700, "SUB": 700, "MUL": 600, "AVERAGE_POOL_2D": 600, "MAX_POOL_2D": 500,
-    "MEAN": 700, "SOFTMAX": 900, "LOGISTIC": 500, "TANH": 500, "HARD_SWISH": 600,
+    "conv": 2200, "depthwise": 2300, "fully_connected": 550, "binary": 3100, "pool": 700,
+    "mean": 550, "softmax": 1750, "lut": 600, "hard_swish": 600,
 }
 DEFAULT_KERNEL_CODE = 400
+INVOKE_CODE_PER_LAYER = 40          # the generated straight-line invoke: one call per layer
 APP_CODE_ESTIMATE = 7 * 1024        # startup, UART driver, serial protocol, timer, faults
 APP_DATA_ESTIMATE = 4 * 1024        # RX ring buffer, frame buffers, .data/.bss of the firmware
 PER_CHANNEL_BYTES = 8               # int32 multiplier + int32 shift per output channel
@@ -99,8 +113,15 @@ class Budget:
 
 
 def constant_bytes(model: Model) -> int:
-    """Bytes the engine stores in flash for the model: every constant buffer plus
-    precomputed requantization data per output channel. No flatbuffer metadata."""
+    """Bytes the engine stores in flash for the model: exactly what the code generator
+    emits when it can lower the model, else every constant buffer plus requantization data
+    per output channel (an upper bound). No flatbuffer metadata either way."""
+    try:
+        from tinyflow.codegen import const_bytes
+
+        return int(const_bytes(model))
+    except Exception:  # unsupported ops: check reports them; fall back to the bound
+        pass
     total = sum(t.nbytes for t in model.constants)
     for op in model.operators:
         if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"):
@@ -110,8 +131,11 @@ def constant_bytes(model: Model) -> int:
 
 
 def code_estimate(model: Model) -> dict[str, int]:
-    used = sorted({op.opcode for op in model.operators})
-    return {op: KERNEL_CODE_ESTIMATE.get(op, DEFAULT_KERNEL_CODE) for op in used}
+    """Estimated code bytes per kernel family the model uses, plus its invoke function."""
+    families = sorted({KERNEL_FAMILY.get(op.opcode, op.opcode.lower()) for op in model.operators})
+    est = {f: KERNEL_CODE_ESTIMATE.get(f, DEFAULT_KERNEL_CODE) for f in families}
+    est["invoke"] = 64 + INVOKE_CODE_PER_LAYER * len(model.operators)
+    return est
 
 
 def _op_label(op: Operator) -> str:
@@ -143,24 +167,48 @@ def biggest_consumers(model: Model, plan: MemoryPlan, n: int = 5) -> dict[str, l
     }
 
 
+def measured_runtime(board: Board) -> dict[str, int] | None:
+    """Code and .data/.bss of the firmware without a model, from a cached reference build
+    for this board; None when the Arm toolchain is missing or the build fails."""
+    try:
+        from tinyflow.memreport import runtime_sizes
+
+        return runtime_sizes(board)
+    except Exception:
+        return None
+
+
 def check_budget(model: Model, board: Board, plan: MemoryPlan | None = None,
-                 tflm: dict[str, Any] | None = None, code_sizes: dict[str, int] | None = None,
-                 unsupported: list[str] | None = None) -> Budget:
+                 tflm: dict[str, Any] | None = None, runtime: dict[str, int] | None = None,
+                 unsupported: list[str] | None = None,
+                 extra_lines: list[Line] | None = None) -> Budget:
+    """The budget of `model` on `board`. `runtime` is the measured firmware cost without a
+    model ({"code", "data"} bytes, see measured_runtime); without it, estimates are used.
+    `extra_lines` adds consumers outside the network (e.g. the audio front end)."""
     plan = plan or plan_memory(model)
-    estimated = code_sizes is None
-    code_sizes = code_sizes or {**code_estimate(model), "application": APP_CODE_ESTIMATE}
+    kernels = code_estimate(model)
     r_code, r_const = board.roles["code"], board.roles["const"]
     lines = [Line("model constants (weights, biases, requantization)", r_const,
                   constant_bytes(model), "flash")]
-    lines.append(Line(f"engine + application code ({len(code_sizes)} parts)", r_code,
-                      sum(code_sizes.values()), "flash", estimated))
+    lines.append(Line(f"engine code ({', '.join(kernels)})", r_code,
+                      sum(kernels.values()), "flash", True))
+    if runtime is not None:
+        lines.append(Line("application code (measured reference build)", r_code,
+                          runtime["code"], "flash"))
+    else:
+        lines.append(Line("application code", r_code, APP_CODE_ESTIMATE, "flash", True))
     lines.append(Line("tensor arena (static memory plan)", board.roles["arena"],
                       plan.arena_size, "ram"))
-    lines.append(Line("application data (.data/.bss)", board.roles["data"],
-                      APP_DATA_ESTIMATE, "ram", True))
+    if runtime is not None:
+        lines.append(Line("application data (.data/.bss, measured)", board.roles["data"],
+                          runtime["data"], "ram"))
+    else:
+        lines.append(Line("application data (.data/.bss)", board.roles["data"],
+                          APP_DATA_ESTIMATE, "ram", True))
     lines.append(Line("stack reserve", board.roles["stack"], board.stack_bytes, "ram"))
     if board.heap_bytes:
         lines.append(Line("heap reserve", board.roles["heap"], board.heap_bytes, "ram"))
+    lines.extend(extra_lines or [])
     regions = []
     for r in board.regions:
         mine = [ln for ln in lines if ln.region == r.name]
@@ -170,6 +218,43 @@ def check_budget(model: Model, board: Board, plan: MemoryPlan | None = None,
                list(unsupported or []))
     b.suggestions = suggestions(b)
     return b
+
+
+def frontend_lines(model_path: str | Path | None, board: Board) -> list[Line]:
+    """The audio front end's lines when the model was trained on log-mel features (its run's
+    config.json records them): the SER firmware computes them on the device."""
+    if model_path is None:
+        return []
+    cfg = Path(model_path).parent / "config.json"
+    if not cfg.is_file():
+        return []
+    try:
+        features = json.loads(cfg.read_text()).get("features")
+    except ValueError:
+        return []
+    if not features:
+        return []
+    from tinyflow.features import LogMelParams
+    from tinyflow.frontend import frontend_budget_lines
+
+    return frontend_budget_lines(LogMelParams.from_dict(features), board)
+
+
+def full_budget(model: Model, board: Board, plan: MemoryPlan | None = None,
+                model_path: str | Path | None = None, tflm: dict[str, Any] | None = None,
+                measure: bool = True) -> Budget:
+    """What `tinyflow check` and `tinyflow build` show: measured firmware runtime when the
+    toolchain is there, unsupported ops, and the audio front end for log-mel models."""
+    unsupported: list[str] = []
+    try:
+        from tinyflow.codegen import unsupported as find_unsupported
+
+        unsupported = list(find_unsupported(model))
+    except ImportError:
+        pass
+    return check_budget(model, board, plan, tflm=tflm,
+                        runtime=measured_runtime(board) if measure else None,
+                        unsupported=unsupported, extra_lines=frontend_lines(model_path, board))
 
 
 def suggestions(b: Budget) -> list[str]:
@@ -194,6 +279,7 @@ def suggestions(b: Budget) -> list[str]:
     return out
 
 
-def boards_that_fit(model: Model, boards: list[Board], plan: MemoryPlan | None = None) -> list[str]:
+def boards_that_fit(model: Model, boards: list[Board], plan: MemoryPlan | None = None
+                    ) -> list[str]:
     plan = plan or plan_memory(model)
     return [bd.name for bd in boards if check_budget(model, bd, plan).ok]

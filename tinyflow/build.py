@@ -8,6 +8,7 @@ nothing changed does no compiling or linking.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -172,96 +173,113 @@ def build_firmware(board: Board | str, model: Path | Sequence[Path],
                                 else srcs[0].stem)
     out = (Path(out_dir) if out_dir else default_out_dir(board, model_name)).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    t0 = time.monotonic()
+    # One build per folder at a time: two processes (parallel tests, a second terminal)
+    # building the same board and model would otherwise race inside SCons.
+    with _folder_lock(out):
+        t0 = time.monotonic()
 
-    use_kernels = _uses_kernels(srcs) if kernels is None else kernels
-    fw_srcs = sorted((FIRMWARE / "boards" / "cortex_m").glob("*.c")) + sorted(fam.glob("*.c"))
-    fw_srcs += sorted((FIRMWARE / "protocol").glob("*.c"))
-    if use_kernels:
-        fw_srcs += sorted((FIRMWARE / "kernels").glob("*.c"))
-    objects: list[tuple[str, str]] = [("main.c", "obj/main.o")]
-    for s in fw_srcs:
-        objects.append((str(s), "obj/fw/" + str(s.relative_to(FIRMWARE).with_suffix(".o"))))
-    for s in srcs:
-        objects.append((str(s.resolve()), f"obj/model/{s.stem}.o"))
+        use_kernels = _uses_kernels(srcs) if kernels is None else kernels
+        fw_srcs = sorted((FIRMWARE / "boards" / "cortex_m").glob("*.c")) + sorted(fam.glob("*.c"))
+        fw_srcs += sorted((FIRMWARE / "protocol").glob("*.c"))
+        if use_kernels:
+            fw_srcs += sorted((FIRMWARE / "kernels").glob("*.c"))
+        objects: list[tuple[str, str]] = [("main.c", "obj/main.o")]
+        for s in fw_srcs:
+            objects.append((str(s), "obj/fw/" + str(s.relative_to(FIRMWARE).with_suffix(".o"))))
+        for s in srcs:
+            objects.append((str(s.resolve()), f"obj/model/{s.stem}.o"))
 
-    cflags_core = core_flags(board)
-    ccflags = cflags_core + [
-        f"-{opt}", "-g", "-ffunction-sections", "-fdata-sections", "-fno-common",
-        "-ffreestanding", "-fno-math-errno", "-fstack-usage", "-Wall", "-Wextra",
-    ] + (["-flto"] if lto else ["-fcallgraph-info=su"])
-    cflags = ["-std=gnu99"]
-    include_dirs = [str(FIRMWARE / "include"), str(FIRMWARE / "boards"),
-                    str(FIRMWARE / "protocol"), str(FIRMWARE / "kernels")]
-    include_dirs += [str(p.resolve()) for p in model_incs]
-    defines = board_defines(board) + list(extra_defines)
-    linkflags = cflags_core + [
-        f"-{opt}", "-T", "linker.ld", "-nostartfiles", "--specs=nano.specs",
-        "-Wl,--gc-sections", "-Wl,-Map=firmware.map", "-Wl,--no-warn-rwx-segments",
-    ] + (["-flto"] if lto else [])
-    libs = ["c", "m", "gcc"]
+        cflags_core = core_flags(board)
+        ccflags = cflags_core + [
+            f"-{opt}", "-g", "-ffunction-sections", "-fdata-sections", "-fno-common",
+            "-ffreestanding", "-fno-math-errno", "-fstack-usage", "-Wall", "-Wextra",
+        ] + (["-flto"] if lto else ["-fcallgraph-info=su"])
+        cflags = ["-std=gnu99"]
+        include_dirs = [str(FIRMWARE / "include"), str(FIRMWARE / "boards"),
+                        str(FIRMWARE / "protocol"), str(FIRMWARE / "kernels")]
+        include_dirs += [str(p.resolve()) for p in model_incs]
+        defines = board_defines(board) + list(extra_defines)
+        linkflags = cflags_core + [
+            f"-{opt}", "-T", "linker.ld", "-nostartfiles", "--specs=nano.specs",
+            "-Wl,--gc-sections", "-Wl,-Map=firmware.map", "-Wl,--no-warn-rwx-segments",
+        ] + (["-flto"] if lto else [])
+        libs = ["c", "m", "gcc"]
 
-    boot = fam / "boot.ld"
-    post_link = fam / "post_link.py"
-    summary = f"-{opt}{' -flto' if lto else ''}"
-    _write_if_changed(out / "main.c", _render("main.c.j2", board=board, model_name=model_name,
-                                              build_summary=summary))
-    _write_if_changed(out / "linker.ld", _render(
-        "linker.ld.j2", board=board, regions=board.regions, roles=board.roles,
-        stack_bytes=board.stack_bytes, heap_bytes=board.heap_bytes,
-        boot_sections=boot.read_text().rstrip() if boot.exists() else ""))
-    _write_if_changed(out / "SConstruct", _render(
-        "SConstruct.j2", board_name=board.name, model_name=model_name, out_dir=str(out),
-        tool_prefix=TOOL_PREFIX, ccflags=ccflags, cflags=cflags, include_dirs=include_dirs,
-        defines=defines, linkflags=linkflags, libs=libs, objects=objects, jobs=jobs,
-        verbose=verbose, post_link=post_link.read_text().rstrip() if post_link.exists() else ""))
+        boot = fam / "boot.ld"
+        post_link = fam / "post_link.py"
+        summary = f"-{opt}{' -flto' if lto else ''}"
+        _write_if_changed(out / "main.c", _render("main.c.j2", board=board, model_name=model_name,
+                                                  build_summary=summary))
+        _write_if_changed(out / "linker.ld", _render(
+            "linker.ld.j2", board=board, regions=board.regions, roles=board.roles,
+            stack_bytes=board.stack_bytes, heap_bytes=board.heap_bytes,
+            boot_sections=boot.read_text().rstrip() if boot.exists() else ""))
+        _write_if_changed(out / "SConstruct", _render(
+            "SConstruct.j2", board_name=board.name, model_name=model_name, out_dir=str(out),
+            tool_prefix=TOOL_PREFIX, ccflags=ccflags, cflags=cflags, include_dirs=include_dirs,
+            defines=defines, linkflags=linkflags, libs=libs, objects=objects, jobs=jobs,
+            verbose=verbose,
+            post_link=post_link.read_text().rstrip() if post_link.exists() else ""))
 
-    cmd = [sys.executable, "-m", "SCons", "-Q", "-C", str(out)]
-    elf = out / "firmware.elf"
-    before = elf.stat().st_mtime_ns if elf.exists() else None
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                          env=dict(os.environ, PYTHONPATH=str(REPO)))
-    if proc.returncode != 0:
-        overflow = _overflow_message(proc.stdout + proc.stderr, board, out / "obj")
-        if overflow:
-            raise TinyflowError(overflow, hint="see `tinyflow check` for the budget; use a "
-                                "board with more memory, or a smaller model (resolution, width)")
-        raise TinyflowError(f"firmware build for {board.name} failed:\n"
-                            + _trim(proc.stdout + proc.stderr),
-                            hint=f"rerun by hand: scons -Q -C {out}")
-    if verbose and proc.stdout.strip():
-        print(proc.stdout.rstrip(), file=sys.stderr)
-    rebuilt = before is None or elf.stat().st_mtime_ns != before
-    uf2 = out / "firmware.uf2"
-    if board.runner.uf2_family is not None and (rebuilt or not uf2.exists()):
-        uf2.write_bytes(bin_to_uf2((out / "firmware.bin").read_bytes(),
-                                   board.region_for("code").base, board.runner.uf2_family))
-    seconds = time.monotonic() - t0
+        cmd = [sys.executable, "-m", "SCons", "-Q", "-C", str(out)]
+        elf = out / "firmware.elf"
+        before = elf.stat().st_mtime_ns if elf.exists() else None
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                              env=dict(os.environ, PYTHONPATH=str(REPO)))
+        if proc.returncode != 0:
+            overflow = _overflow_message(proc.stdout + proc.stderr, board, out / "obj")
+            if overflow:
+                raise TinyflowError(overflow, hint="see `tinyflow check` for the budget; use "
+                                    "a board with more memory, or a smaller model (resolution, "
+                                    "width)")
+            raise TinyflowError(f"firmware build for {board.name} failed:\n"
+                                + _trim(proc.stdout + proc.stderr),
+                                hint=f"rerun by hand: scons -Q -C {out}")
+        if verbose and proc.stdout.strip():
+            print(proc.stdout.rstrip(), file=sys.stderr)
+        rebuilt = before is None or elf.stat().st_mtime_ns != before
+        uf2 = out / "firmware.uf2"
+        if board.runner.uf2_family is not None and (rebuilt or not uf2.exists()):
+            uf2.write_bytes(bin_to_uf2((out / "firmware.bin").read_bytes(),
+                                       board.region_for("code").base, board.runner.uf2_family))
+        seconds = time.monotonic() - t0
 
-    result = BuildResult(board=board.name, model=model_name, out_dir=out, elf=elf,
-                         bin=out / "firmware.bin", hex=out / "firmware.hex",
-                         map=out / "firmware.map", manifest=out / "manifest.json",
-                         seconds=round(seconds, 3), rebuilt=rebuilt,
-                         warnings=[ln for ln in (proc.stdout + proc.stderr).splitlines()
-                                   if "warning:" in ln])
-    if report:
-        from tinyflow.memreport import memory_report
+        result = BuildResult(board=board.name, model=model_name, out_dir=out, elf=elf,
+                             bin=out / "firmware.bin", hex=out / "firmware.hex",
+                             map=out / "firmware.map", manifest=out / "manifest.json",
+                             seconds=round(seconds, 3), rebuilt=rebuilt,
+                             warnings=[ln for ln in (proc.stdout + proc.stderr).splitlines()
+                                       if "warning:" in ln])
+        if report:
+            from tinyflow.memreport import memory_report
 
-        result.sizes = memory_report(elf, board, obj_dir=out / "obj").summary()
-    manifest = {
-        "tinyflow_manifest": 1,
-        "board": board.name, "board_file": str(board.path), "model": model_name,
-        "opt": opt, "lto": lto, "ccflags": ccflags, "linkflags": linkflags,
-        "defines": defines, "compiler": _compiler_version(),
-        "model_sources": [str(s) for s in srcs],
-        "artifacts": {k: {"path": p.name, "sha256": _sha256(p)}
-                      for k, p in (("elf", elf), ("bin", result.bin), ("hex", result.hex))},
-        "build_seconds": result.seconds, "rebuilt": rebuilt,
-        "sizes": result.sizes,
-    }
-    if rebuilt or not result.manifest.exists():
-        result.manifest.write_text(json.dumps(manifest, indent=2) + "\n")
-    return result
+            result.sizes = memory_report(elf, board, obj_dir=out / "obj").summary()
+        manifest = {
+            "tinyflow_manifest": 1,
+            "board": board.name, "board_file": str(board.path), "model": model_name,
+            "opt": opt, "lto": lto, "ccflags": ccflags, "linkflags": linkflags,
+            "defines": defines, "compiler": _compiler_version(),
+            "model_sources": [str(s) for s in srcs],
+            "artifacts": {k: {"path": p.name, "sha256": _sha256(p)}
+                          for k, p in (("elf", elf), ("bin", result.bin), ("hex", result.hex))},
+            "build_seconds": result.seconds, "rebuilt": rebuilt,
+            "sizes": result.sizes,
+        }
+        if rebuilt or not result.manifest.exists():
+            result.manifest.write_text(json.dumps(manifest, indent=2) + "\n")
+        return result
+
+
+@contextlib.contextmanager
+def _folder_lock(folder: Path):
+    import fcntl
+
+    fd = os.open(folder / ".build.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 _OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes")

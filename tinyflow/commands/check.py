@@ -14,37 +14,33 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-tflm", action="store_true",
                    help="skip the cross-check against tflite-micro's own arena allocation")
     p.add_argument("--plan", action="store_true", help="also print the full memory plan")
-
-
-def unsupported_ops(model) -> list[str]:
-    """Ops the engine cannot generate, as messages (empty until the engine exists)."""
-    try:
-        from tinyflow.codegen import unsupported
-    except ImportError:
-        return []
-    return list(unsupported(model))
+    p.add_argument("--estimate", action="store_true",
+                   help="use code-size estimates instead of a reference build of the firmware")
 
 
 def run(args: argparse.Namespace) -> int:
     from tinyflow.boards import get_board
-    from tinyflow.budget import check_budget
+    from tinyflow.budget import full_budget
     from tinyflow.errors import TinyflowError
-    from tinyflow.models import resolve_tflite
+    from tinyflow.ir import load_model
+    from tinyflow.models import tflite_path
     from tinyflow.oracle import tflm_arena
     from tinyflow.plan import plan_memory
     from tinyflow.ui import emit_json, status
 
     board = get_board(args.board, args.boards_dir)
-    model = resolve_tflite(args.model)
+    path = tflite_path(args.model)
+    model = load_model(path)
     plan = plan_memory(model)
     tflm = None
     if not args.no_tflm:
         status("measuring tflite-micro's arena for the same model ...")
         try:
-            tflm = tflm_arena(model_bytes(model, args.model))
+            tflm = tflm_arena(path)
         except TinyflowError as e:
             tflm = {"error": str(e).splitlines()[0]}
-    budget = check_budget(model, board, plan, tflm=tflm, unsupported=unsupported_ops(model))
+    budget = full_budget(model, board, plan, model_path=path, tflm=tflm,
+                         measure=not args.estimate)
     if args.json:
         d = budget.to_dict()
         if args.plan:
@@ -53,12 +49,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         print_budget(budget, show_plan=args.plan)
     return 0 if budget.ok else 1
-
-
-def model_bytes(model, spec: str) -> bytes:
-    from tinyflow.models import tflite_path
-
-    return tflite_path(spec).read_bytes()
 
 
 def print_budget(b, show_plan: bool = False) -> None:
