@@ -79,3 +79,24 @@ def test_inspect_reports_ops_macs_and_totals(capsys, small_cnn_model):
     assert d["operators"][0]["macs"] == 12 * 12 * 8 * 3 * 3 * 3
     code, out, _ = run_cli(capsys, "inspect", str(path))
     assert "DEPTHWISE_CONV_2D" in out and "MACs" in out and "planned arena" in out
+
+
+def test_log_mel_model_budget_includes_the_audio_front_end(capsys, small_cnn_model, tmp_path):
+    """A model whose training run records log-mel features is deployed with the on-device
+    front end: its code, tables and buffers appear in the budget."""
+    from tinyflow.features import LogMelParams
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "model_int8.tflite").write_bytes(small_cnn_model[1].read_bytes())
+    (run / "config.json").write_text(json.dumps({"model": {"name": "tiny_ser"},
+                                                 "features": LogMelParams().to_dict()}))
+    code, out, _ = run_cli(capsys, "check", "-b", "nucleo-l4r5zi", "-m",
+                           str(run / "model_int8.tflite"), "--no-tflm", "--json")
+    assert code == 0
+    d = json.loads(out)
+    fe = [ln for ln in d["lines"] if "audio" in ln["what"]]
+    assert len(fe) == 4 and all(ln["bytes"] > 0 for ln in fe)
+    assert d["model"] == "tiny_ser"
+    plain = check_budget(load_model(small_cnn_model[1]), get_board("nucleo-l4r5zi"))
+    assert d["ram_bytes"] > plain.ram_bytes
