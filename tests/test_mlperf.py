@@ -106,6 +106,8 @@ def fake_dut(tmp_path_factory):
                    [MLPERF, ROOT / "firmware" / "include"],
                    ["TF_MLPERF_DB_BYTES=64", 'TF_MLPERF_MODEL_ID="kws01"'])
     dut = HostDut(exe)
+    # Read the banner here: with xdist the tests of this module may run in any order.
+    dut.banner = dut.client.lines_until_ready()
     yield dut
     dut.close()
 
@@ -121,7 +123,7 @@ def fake_results(data: bytes) -> list[float]:
 
 def test_boot_banner_name_and_profile(fake_dut):
     c = fake_dut.client
-    boot = c.lines_until_ready()
+    boot = fake_dut.banner
     assert boot[0] == "m-timestamp-mode-performance"
     assert LAP_RE.match(boot[1]) and boot[2:] == ["m-init-done", "m-ready"]
     name = c.command("name")
@@ -292,7 +294,9 @@ def test_mlperf_firmware_on_qemu(tmp_path):
             port.flush()
 
         c = DutClient(write, read)
-        # The banner may be gone before the pty was opened; an empty command resyncs.
+        # The banner may be gone before the pty was opened: send empty commands until
+        # something ends with m-ready, then drain until the line has been quiet a while,
+        # so no late banner or extra m-ready is mistaken for the next reply.
         deadline = time.monotonic() + 15
         while True:
             try:
@@ -301,8 +305,10 @@ def test_mlperf_firmware_on_qemu(tmp_path):
             except TimeoutError:
                 if time.monotonic() > deadline:
                     raise
-        time.sleep(0.2)
-        port.reset_input_buffer()
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < 0.5:
+            if read(0.1):
+                quiet_since = time.monotonic()
         c._buf = b""
         assert NAME_RE.match(c.command("name")[0])
         prof = dict(PROFILE_RE.match(x).groups() for x in c.command("profile")[:-1])
