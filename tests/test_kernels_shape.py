@@ -38,6 +38,10 @@ def make_shape_case(s: dict):
         if kind == "slice":
             sl = tuple(slice(*a) for a in s["slices"])
             return y[(slice(None), *sl)]
+        if kind == "tfslice":
+            return keras.ops.slice(y, [0, *s["begin"]], [1, *s["size"]])
+        if kind == "padc":
+            return keras.ops.pad(y, [[0, 0], *s["pad"]], constant_values=s["value"])
         if kind == "split":
             return list(keras.ops.split(y, s["parts"], axis=s["axis"]))
         if kind == "unstack":
@@ -69,6 +73,9 @@ SPECS = {
                {"kind": "concat", "shape": [5, 3], "axis": 1}],
 }
 SPECS.update({
+    "tfslice": [{"kind": "tfslice", "shape": [6, 5, 3], "begin": [1, 2, 0], "size": [4, 2, 3]},
+                {"kind": "tfslice", "shape": [7, 4], "begin": [3, 1], "size": [2, 3]}],
+    "padc": [{"kind": "padc", "shape": [3, 4], "pad": [[1, 2], [2, 0]], "value": 0.5}],
     "split": [{"kind": "split", "shape": [4, 6], "parts": 3, "axis": -1},
               {"kind": "split", "shape": [6, 2, 3], "parts": 2, "axis": 1},
               {"kind": "split", "shape": [7, 5], "parts": [2, 3], "axis": 1}],
@@ -77,7 +84,8 @@ SPECS.update({
     "stack": [{"kind": "stack", "shape": [3, 4], "axis": 1},
               {"kind": "stack", "shape": [5], "axis": 0}],
 })
-OPS = {"split": {"SPLIT", "SPLIT_V"}, "unstack": {"UNPACK"}, "stack": {"PACK"},
+OPS = {"tfslice": {"SLICE"}, "padc": {"PADV2"},
+       "split": {"SPLIT", "SPLIT_V"}, "unstack": {"UNPACK"}, "stack": {"PACK"},
        "pad": {"PAD"}, "transpose": {"TRANSPOSE"}, "reshape": {"RESHAPE"},
        "slice": {"STRIDED_SLICE"}, "concat": {"CONCATENATION"}}
 
