@@ -30,16 +30,20 @@ def make(s: dict):
         return shape, cls(2, padding=s["pad"]), rng
     if k == "mean":
         return shape, keras.layers.GlobalAveragePooling2D(), rng
-    if k in ("sigmoid", "tanh", "relu"):
+    if k in ("sigmoid", "tanh"):
         def fn(x):
             y = keras.layers.Dense(shape[-1])(x)  # a computed (non power-of-two) input scale
             return keras.layers.Activation(k)(y)
         return shape, fn, rng
-    if k in ("add", "mul"):
+    if k in ("relu", "relu6"):
+        # straight on the model input: there is nothing to fuse it into
+        return shape, keras.layers.ReLU(max_value=6.0 if k == "relu6" else None), rng
+    if k in ("add", "mul", "sub"):
         def fn(x):
             a = keras.layers.Dense(shape[-1])(x)
             b = keras.layers.Dense(1)(x)  # broadcast along the last axis
-            return keras.layers.Add()([a, b * 1.0]) if k == "add" else keras.ops.multiply(a, b)
+            op = {"add": keras.ops.add, "mul": keras.ops.multiply, "sub": keras.ops.subtract}[k]
+            return op(a, b)
         return shape, fn, rng
     raise AssertionError(k)
 
@@ -58,15 +62,18 @@ SPEC = [
     {"kind": "sigmoid", "shape": [11], "range": [-6, 6]},
     {"kind": "tanh", "shape": [11], "range": [-3, 3]},
     {"kind": "relu", "shape": [9], "range": [-1, 1]},
+    {"kind": "relu6", "shape": [9], "range": [-8, 8]},
+    {"kind": "sub", "shape": [6], "range": [-1, 1]},
     {"kind": "add", "shape": [6], "range": [-1, 1]},
     {"kind": "mul", "shape": [5], "range": [-2, 2]},
 ]
 
 
 def test_16x8_ops_bit_exact():
-    data = build("int16", SPEC, make, int16=True)
+    data = build("int16 v3", SPEC, make, int16=True)
     assert_bit_exact(data, {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D",
-                            "AVERAGE_POOL_2D", "MEAN", "LOGISTIC", "TANH", "ADD", "MUL"},
+                            "AVERAGE_POOL_2D", "MEAN", "LOGISTIC", "TANH", "ADD", "MUL", "SUB",
+                            "RELU", "RELU6"},
                      n_inputs=8)
     from tinyflow.ir import parse_model
 
