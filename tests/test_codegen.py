@@ -117,13 +117,19 @@ def test_generated_c_compiles_cleanly_on_host(small_cnn_bytes, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="no arm-none-eabi-gcc")
-@pytest.mark.parametrize("cpu", ["cortex-m0plus", "cortex-m4", "cortex-m7", "cortex-m55"])
-def test_generated_c_compiles_cleanly_for_cortex_m(small_cnn_bytes, tmp_path, cpu):
+@pytest.mark.parametrize("flags", [
+    ["-mcpu=cortex-m0plus"],
+    ["-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"],  # DSP inner loops
+    ["-mcpu=cortex-m7", "-mfpu=fpv5-d16", "-mfloat-abi=hard"],
+    ["-mcpu=cortex-m55", "-mfloat-abi=hard"],                      # Helium inner loops
+    ["-mcpu=cortex-m55+nomve", "-mfloat-abi=hard"],
+], ids=["m0plus", "m4", "m7", "m55", "m55-nomve"])
+def test_generated_c_compiles_cleanly_for_cortex_m(small_cnn_bytes, tmp_path, flags):
     from tinyflow.codegen import generate
     from tinyflow.ir import parse_model
 
     gm = generate(parse_model(small_cnn_bytes, name="cnn"), tmp_path / "gen", name="cnn")
-    _compile(["arm-none-eabi-gcc", "-mthumb", f"-mcpu={cpu}"], tmp_path, gm, tmp_path)
+    _compile(["arm-none-eabi-gcc", "-mthumb", "-ffreestanding", *flags], tmp_path, gm, tmp_path)
 
 
 def test_host_library_is_cached(small_cnn_bytes, tmp_path):
