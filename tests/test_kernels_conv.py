@@ -99,6 +99,25 @@ def test_fully_connected_bit_exact(per_tensor):
     assert_bit_exact(data, {"FULLY_CONNECTED"})
 
 
+def test_batch_matmul_bit_exact():
+    """Two computed operands multiplied (attention-style), with a transposed right side."""
+    import keras
+
+    def make(s):
+        def fn(x):
+            a = keras.layers.Reshape(tuple(s["a"]))(keras.layers.Dense(int(np.prod(s["a"])))(x))
+            b = keras.layers.Reshape(tuple(s["b"]))(keras.layers.Dense(int(np.prod(s["b"])))(x))
+            if s["t"]:
+                b = keras.ops.swapaxes(b, -1, -2)
+            return keras.ops.matmul(a, b)
+        return (6,), fn, tuple(s["range"])
+
+    spec = [{"a": [4, 6], "b": [6, 5], "t": False, "range": [-1, 1]},
+            {"a": [2, 3, 7], "b": [2, 4, 7], "t": True, "range": [-2, 1]},
+            {"a": [3, 5], "b": [5, 1], "t": False, "range": [0, 3]}]
+    assert_bit_exact(build("bmm", spec, make), {"BATCH_MATMUL"}, n_inputs=16)
+
+
 def test_transpose_conv_bit_exact():
     import keras
 

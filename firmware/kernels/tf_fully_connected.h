@@ -29,6 +29,24 @@ void tf_fully_connected_s8(const tf_fc_params_t *p, const int8_t *input, const i
                            const int32_t *bias, const int32_t *mult, const int8_t *shift,
                            int8_t *output);
 
+/* BATCH_MATMUL (int8): out[b][i][j] = requant(sum_k (lhs[b][i][k] + lhs_offset) *
+ * (rhs[b][k][j] + rhs_offset)). Element addresses come from strides, so transposed
+ * operands (adj_x / adj_y) and broadcast batch dimensions (stride 0) need no copies. */
+typedef struct {
+    int32_t batch_dims[3];                 /* output batch dims, left-padded with 1 */
+    int32_t lhs_batch_strides[3];          /* element strides, 0 where broadcast */
+    int32_t rhs_batch_strides[3];
+    int32_t rows, cols, depth;             /* output rows/cols, accumulation depth */
+    int32_t lhs_row_stride, lhs_k_stride;  /* lhs[i][k] = lhs + i * row + k * k_stride */
+    int32_t rhs_k_stride, rhs_col_stride;  /* rhs[k][j] = rhs + k * k_stride + j * col */
+    int32_t lhs_offset, rhs_offset;        /* minus the zero points */
+    int32_t output_offset;
+    int32_t mult, shift;                   /* lhs scale * rhs scale / output scale */
+} tf_batch_matmul_params_t;
+
+void tf_batch_matmul_s8(const tf_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs,
+                        int8_t *output);
+
 /* 16x8: int16 input/output, int8 weights, int64 bias (may be NULL), 64-bit accumulation. */
 void tf_fully_connected_s16(const tf_fc_params_t *p, const int16_t *input,
                             const int8_t *weights, const int64_t *bias, const int32_t *mult,

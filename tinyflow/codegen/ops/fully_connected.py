@@ -59,3 +59,43 @@ def fully_connected(ctx: LayerCtx) -> None:
                         output_offset=z_out, act_min=rng[0], act_max=rng[1])
     fn = "tf_fully_connected_s16" if wide else "tf_fully_connected_s8"
     ctx.call(fn, params, ctx.ptr(x, const=True), ctx.ptr(w), bias, mult, shift, ctx.ptr(y))
+
+
+@lowering("BATCH_MATMUL")
+def batch_matmul(ctx: LayerCtx) -> None:
+    a, b, y = ctx.req(0), ctx.req(1), ctx.out()
+    for t, role in ((a, "lhs"), (b, "rhs"), (y, "output")):
+        ctx.need_dtype(t, "int8", role=role)
+    if min(len(a.shape), len(b.shape)) < 2 or max(len(a.shape), len(b.shape)) > 5:
+        raise Unsupported("operands must have rank 2 to 5")
+    adj_x, adj_y = bool(ctx.opts.get("adj_x")), bool(ctx.opts.get("adj_y"))
+    a_rows, a_depth = (a.shape[-1], a.shape[-2]) if adj_x else (a.shape[-2], a.shape[-1])
+    b_depth, b_cols = (b.shape[-1], b.shape[-2]) if adj_y else (b.shape[-2], b.shape[-1])
+    if a_depth != b_depth or tuple(y.shape[-2:]) != (a_rows, b_cols):
+        raise Unsupported(f"shapes {list(a.shape)} x {list(b.shape)} -> {list(y.shape)} "
+                          "do not multiply")
+    # the last two dims of each operand as a row-major matrix; (row, k) strides per operand
+    a_st = (a.shape[-1], 1) if not adj_x else (1, a.shape[-1])        # (i, k)
+    b_st = (b.shape[-1], 1) if not adj_y else (1, b.shape[-1])        # (k, j)
+    out_batch = [1] * (3 - (len(y.shape) - 2)) + [int(d) for d in y.shape[:-2]]
+
+    def batch_strides(t) -> list[int]:
+        dims = [1] * (3 - (len(t.shape) - 2)) + [int(d) for d in t.shape[:-2]]
+        mat = int(t.shape[-1] * t.shape[-2])
+        st, acc = [0, 0, 0], mat
+        for d in (2, 1, 0):
+            st[d] = 0 if dims[d] == 1 and out_batch[d] != 1 else acc
+            acc *= dims[d]
+        return st
+
+    s_a, z_a = ctx.need_quant(a, "lhs")
+    s_b, z_b = ctx.need_quant(b, "rhs")
+    s_o, z_o = ctx.need_quant(y, "output")
+    m, s = quantize_multiplier(s_a * s_b / s_o)
+    params = ctx.params("tf_batch_matmul_params_t", batch_dims=out_batch,
+                        lhs_batch_strides=batch_strides(a), rhs_batch_strides=batch_strides(b),
+                        rows=a_rows, cols=b_cols, depth=a_depth, lhs_row_stride=a_st[0],
+                        lhs_k_stride=a_st[1], rhs_k_stride=b_st[0], rhs_col_stride=b_st[1],
+                        lhs_offset=-z_a, rhs_offset=-z_b, output_offset=z_o, mult=m, shift=s)
+    ctx.call("tf_batch_matmul_s8", params, ctx.ptr(a, const=True), ctx.ptr(b, const=True),
+             ctx.ptr(y))
