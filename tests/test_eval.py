@@ -263,3 +263,16 @@ def test_one_writer_per_run_folder(tmp_path):
     again = ResultsStore(tmp_path)
     assert again.open(header, resume=True) is not None    # free once the first is closed
     again.close()
+
+
+def test_host_engine_workers_in_parallel_stay_bit_exact(person, tmp_path):
+    """Host engines of one model share one dlopen'ed library; parallel workers must not
+    interleave their invocations (a real bug once: 1-4% of samples came out wrong)."""
+    from tinyflow.evaluate.targets import HostEngineTarget
+
+    data = write_wake_vision(tmp_path / "wv", n=200, seed=4)
+    res = evaluate(person, data, tmp_path / "run", target="host", references=("tflm",),
+                   workers=[lambda: HostEngineTarget(person) for _ in range(3)], batch=1,
+                   progress=False)
+    (pair,) = summarize(res)["fidelity"]
+    assert pair["rate"] == 1.0, pair

@@ -295,8 +295,8 @@ def test_mlperf_firmware_on_qemu(tmp_path):
 
         c = DutClient(write, read)
         # The banner may be gone before the pty was opened: send empty commands until
-        # something ends with m-ready, then drain until the line has been quiet a while,
-        # so no late banner or extra m-ready is mistaken for the next reply.
+        # something ends with m-ready. Then align the stream on a reply nothing else
+        # produces: every stray banner or m-ready comes before it.
         deadline = time.monotonic() + 15
         while True:
             try:
@@ -305,11 +305,9 @@ def test_mlperf_firmware_on_qemu(tmp_path):
             except TimeoutError:
                 if time.monotonic() > deadline:
                     raise
-        quiet_since = time.monotonic()
-        while time.monotonic() - quiet_since < 0.5:
-            if read(0.1):
-                quiet_since = time.monotonic()
-        c._buf = b""
+        lines = c.command("db load 7")
+        while "m-[Expecting 7 bytes]" not in lines:
+            lines = c.lines_until_ready(timeout=10)
         assert NAME_RE.match(c.command("name")[0])
         prof = dict(PROFILE_RE.match(x).groups() for x in c.command("profile")[:-1])
         assert prof["model"] == "vww01"
