@@ -9,27 +9,77 @@ from tinyflow.ir import Model, Operator, Tensor, load_model
 from tinyflow.plan import lifetimes, plan_memory
 
 
+def allowed_pairs(model: Model) -> dict[tuple[int, int], tuple[int, bool, int]]:
+    """(input tensor, output tensor) -> (op, exact, lead) for every overlap the kernels'
+    write order allows, restated from allowed_overlap without the planner's code."""
+    from tinyflow.codegen.overlap import allowed_overlap
+
+    out = {}
+    for op in model.operators:
+        a = allowed_overlap(model, op)
+        if a is not None:
+            for pos in a.inputs:
+                out[(op.inputs[pos], op.outputs[0])] = (op.index, a.exact, a.lead)
+    return out
+
+
 def assert_plan_sound(model: Model, plan) -> None:
+    """Every tensor placed inside the arena; two tensors live at the same step share bytes
+    only if they are reshape aliases or an op's dying input and its output placed as that
+    op's kernel allows (in place at the same offset, or the output `lead` bytes before)."""
     life = lifetimes(model)
-    # every non-constant tensor in use has an offset and fits in the arena
+    pairs = allowed_pairs(model)
+    pinned = set(model.outputs) | {t.index for t in model.tensors if t.is_variable}
+    last_use = {t: b for t, (_, b) in life.items()}
     for t in life:
         assert t in plan.offsets, f"tensor {t} not placed"
-        assert plan.offsets[t] + model.tensors[t].nbytes <= plan.arena_size
-    # at every step: arena >= bytes of distinct live buffers, and live tensors never overlap
+        assert 0 <= plan.offsets[t] and plan.offsets[t] + model.tensors[t].nbytes <= plan.arena_size
     for step in range(len(model.operators)):
         live = [t for t, (a, b) in life.items() if a <= step <= b]
-        assert plan.arena_size >= plan.live_bytes(step) >= 0
-        iv = sorted((plan.offsets[t], plan.offsets[t] + model.tensors[t].nbytes, t) for t in live)
-        for (a0, a1, ta), (b0, _, tb) in zip(iv, iv[1:]):
-            if a0 == b0 and aliased(model, ta, tb):
-                continue
-            assert a1 <= b0, f"step {step}: tensors {ta} and {tb} overlap"
-        # the arena holds at least every live buffer (aliases counted once)
-        by_offset: dict[int, int] = {}
-        for t in live:
-            off = plan.offsets[t]
-            by_offset[off] = max(by_offset.get(off, 0), model.tensors[t].nbytes)
-        assert plan.arena_size >= sum(by_offset.values())
+        for i, ta in enumerate(live):
+            a0, a1 = plan.offsets[ta], plan.offsets[ta] + model.tensors[ta].nbytes
+            for tb in live[i + 1:]:
+                b0, b1 = plan.offsets[tb], plan.offsets[tb] + model.tensors[tb].nbytes
+                if a1 <= b0 or b1 <= a0 or (a0 == b0 and aliased(model, ta, tb)):
+                    continue
+                assert _overlap_ok(model, plan, pairs, pinned, last_use, ta, tb, step) or \
+                    _overlap_ok(model, plan, pairs, pinned, last_use, tb, ta, step), \
+                    f"step {step}: tensors {ta} and {tb} overlap"
+        # the arena holds the union of the live bytes
+        union, end = 0, -1
+        for lo, hi in sorted((plan.offsets[t], plan.offsets[t] + model.tensors[t].nbytes)
+                             for t in live):
+            union += max(0, hi - max(lo, end))
+            end = max(end, hi)
+        assert plan.arena_size >= union
+
+
+def _overlap_ok(model, plan, pairs, pinned, last_use, src, dst, step) -> bool:
+    rule = pairs.get((src, dst))
+    if rule is None:
+        return False
+    op, exact, lead = rule
+    # the input dies at this op (through every alias), is no model output, is not state
+    group = [t for t in last_use if t in alias_group(model, src)]
+    if op != step or max(last_use[t] for t in group) != op or set(group) & pinned:
+        return False
+    if exact:
+        return plan.offsets[dst] == plan.offsets[src]
+    return plan.offsets[dst] <= plan.offsets[src] - lead
+
+
+def alias_group(model: Model, t: int) -> set[int]:
+    """t and every tensor linked to it by reshape-like ops."""
+    group, grew = {t}, True
+    while grew:
+        grew = False
+        for op in model.operators:
+            if op.opcode in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS"):
+                link = {op.inputs[0], op.outputs[0]}
+                if link & group and not link <= group:
+                    group |= link
+                    grew = True
+    return group
 
 
 def aliased(model: Model, a: int, b: int) -> bool:
@@ -44,18 +94,25 @@ def aliased(model: Model, a: int, b: int) -> bool:
 def test_plan_of_real_models(small_cnn_model, big_model):
     for _, path in (small_cnn_model, big_model):
         m = load_model(path)
-        p = plan_memory(m)
-        assert_plan_sound(m, p)
-        assert p.arena_size >= p.peak_live_bytes > 0
-        assert p.arena_size % 16 == 0
+        for overlap in (True, False):
+            p = plan_memory(m, overlap=overlap)
+            assert_plan_sound(m, p)
+            assert p.arena_size % 16 == 0
+            assert p.arena_without_overlap >= p.arena_size
+            if not overlap:
+                assert p.arena_size >= p.peak_live_bytes > 0 and not p.overlaps
 
 
 def test_big_model_peak_is_the_two_big_tensors(big_model):
     m = load_model(big_model[1])
-    p = plan_memory(m)
+    p = plan_memory(m, overlap=False)
     # conv1 output (160*160*32) and conv2 output (160*160*16) are live together at step 1
     assert p.peak_live_bytes == 160 * 160 * 32 + 160 * 160 * 16
     assert p.arena_size == p.peak_live_bytes
+    # with overlap the conv2 output may run over the conv1 output it consumes
+    q = plan_memory(m)
+    assert q.arena_without_overlap == p.arena_size
+    assert q.arena_size < p.arena_size and q.overlaps
 
 
 def _random_model(rng: random.Random) -> Model:

@@ -2,14 +2,22 @@
 
 Lifetimes are measured in operator steps: a tensor is live from the step that produces it
 (step 0 for model inputs) to the last step that reads it (the last step for model outputs).
-Tensors whose lifetimes intersect never share bytes. Placement is greedy by size (largest
-first, lowest free offset), the strategy TFLM's GreedyMemoryPlanner uses, so our figure is
-directly comparable to TFLM's arena head. Reshape-like ops alias their input: same bytes,
-no copy, one merged lifetime.
+Reshape-like ops alias their input: same bytes, no copy, one merged lifetime.
+
+Tensors whose lifetimes intersect never share bytes, with one exception (overlap=True, the
+default): an op's output may overlap an input that dies at that op, exactly as far as the
+kernel's write order allows (`tinyflow.codegen.overlap.allowed_overlap`): in place for
+element-wise ops, or starting `lead` bytes before the input for conv, depthwise and
+pooling. Placement is greedy, lowest free offset; the order matters, so several orders
+are tried (largest first, as TFLM's GreedyMemoryPlanner does, by birth, and seeded
+perturbations) and the smallest arena wins. With overlap=False the plan is exactly the
+largest-first one, directly comparable to TFLM's arena head. docs/memory-plan.md has the
+argument for why each overlap is safe.
 """
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +49,18 @@ class Buffer:
         return self.offset + self.size
 
 
+@dataclass(frozen=True)
+class Overlap:
+    """An output placed over bytes of an input that dies at the same op."""
+
+    op: int          # operator index
+    src: int         # the input tensor (its buffer's first tensor)
+    dst: int         # the output tensor
+    exact: bool      # in place: the same offset
+    lead: int        # otherwise: the output starts at least this many bytes before src
+    bytes: int       # bytes the two share
+
+
 @dataclass
 class MemoryPlan:
     buffers: list[Buffer]
@@ -48,11 +68,14 @@ class MemoryPlan:
     n_steps: int
     offsets: dict[int, int] = field(default_factory=dict)   # tensor index -> byte offset
     scratch: dict[int, int] = field(default_factory=dict)   # op index -> scratch offset
+    overlaps: list[Overlap] = field(default_factory=list)  # the allowed overlaps used
+    arena_without_overlap: int | None = None  # the plain plan's arena, for reports
 
     def live_at(self, step: int) -> list[Buffer]:
         return [b for b in self.buffers if b.first <= step <= b.last]
 
     def live_bytes(self, step: int) -> int:
+        """Bytes of the buffers live at `step`; with overlaps the arena may be smaller."""
         return sum(b.size for b in self.live_at(step))
 
     @property
@@ -66,8 +89,10 @@ class MemoryPlan:
     def to_dict(self) -> dict[str, Any]:
         return {
             "arena_bytes": self.arena_size,
+            "arena_bytes_without_overlap": self.arena_without_overlap,
             "peak_live_bytes": self.peak_live_bytes,
             "peak_step": self.peak_step,
+            "overlaps": [vars(o) for o in self.overlaps],
             "buffers": [{"tensors": b.tensors, "scratch_for_op": b.scratch_for,
                          "offset": b.offset, "bytes": b.size, "first_step": b.first,
                          "last_step": b.last} for b in self.buffers],
@@ -120,9 +145,154 @@ def _alias_groups(model: Model, life: dict[int, tuple[int, int]]) -> list[list[i
     return [sorted(g) for g in groups.values()]
 
 
+@dataclass(frozen=True)
+class _Rule:
+    """Buffer `dst` may overlap buffer `src` (which dies at `op`) in this way."""
+
+    op: int
+    exact: bool
+    lead: int
+
+
+def _overlap_rules(model: Model, bufs: list[Buffer], align: int) -> dict[tuple[int, int], _Rule]:
+    """(src buffer, dst buffer) -> how dst may overlap src; every pair justified by the
+    kernel's write order through allowed_overlap, and only where src is dead after the op."""
+    from tinyflow.codegen.overlap import allowed_overlap
+
+    group = {t: i for i, b in enumerate(bufs) for t in b.tensors}
+    # bytes that must survive the op that last reads them: model outputs, and state
+    pinned = set(model.outputs) | {t.index for t in model.tensors if t.is_variable}
+    rules: dict[tuple[int, int], _Rule] = {}
+    for op in model.operators:
+        a = allowed_overlap(model, op)
+        if a is None or op.outputs[0] not in group:
+            continue
+        dst = group[op.outputs[0]]
+        if bufs[dst].first != op.index:
+            continue
+        for pos in a.inputs:
+            x = op.inputs[pos]
+            src = group.get(x)
+            if src is None or src == dst or bufs[src].last != op.index:
+                continue  # read again later
+            if any(t in pinned for t in bufs[src].tensors):
+                continue
+            if any(t == x and p not in a.inputs for p, t in enumerate(op.inputs)):
+                continue  # the op also reads x in a role the allowance does not cover
+            if a.exact and bufs[src].size != bufs[dst].size:
+                continue
+            rules[(src, dst)] = _Rule(op.index, a.exact, _align(a.lead, align))
+    return rules
+
+
+Rules = dict[tuple[int, int], _Rule]
+
+
+def _place(bufs: list[Buffer], order: list[int], rules: Rules, align: int,
+           nbrs: list[list[int]]) -> int:
+    """Place bufs in `order`, each at the lowest offset its time-overlapping neighbours
+    allow; returns the arena size. `nbrs[i]` lists the buffers live at a step with
+    buffer i. A neighbour forbids an open interval of offsets, with a hole at its own
+    offset for an in-place pair."""
+    placed: set[int] = set()
+    for i in order:
+        b = bufs[i]
+        bans: list[tuple[int, int, int | None]] = []
+        for j in nbrs[i]:
+            if j not in placed:
+                continue
+            p = bufs[j]
+            lo, hi, hole = p.offset - b.size, p.end, None
+            r = rules.get((j, i))   # b is the output written over p
+            if r is not None:
+                if r.exact:
+                    hole = p.offset
+                else:
+                    lo = p.offset - min(r.lead, b.size)
+            r = rules.get((i, j))   # b is the input p is written over
+            if r is not None:
+                if r.exact:
+                    hole = p.offset
+                else:
+                    hi = min(p.offset + r.lead, p.end)
+            bans.append((lo, hi, hole))
+        cands = {0} | {_align(hi, align) for _, hi, _ in bans}
+        cands |= {h for _, _, h in bans if h is not None}
+        b.offset = next(c for c in sorted(cands)
+                        if all(c == h or not lo < c < hi for lo, hi, h in bans))
+        placed.add(i)
+    return _align(max((b.end for b in bufs), default=0), align)
+
+
+
+def _orders(bufs: list[Buffer], align: int, tries: int) -> list[list[int]]:
+    """Placement orders to try: TFLM's largest first, then by birth, by size x lifetime,
+    and seeded random perturbations of largest first."""
+    idx = list(range(len(bufs)))
+
+    def size(i: int) -> int:
+        return _align(bufs[i].size, align)
+
+    orders = [sorted(idx, key=lambda i: (-size(i), bufs[i].first, bufs[i].tensors)),
+              sorted(idx, key=lambda i: (bufs[i].first, -size(i), bufs[i].tensors)),
+              sorted(idx, key=lambda i: (-size(i), -bufs[i].first, bufs[i].tensors)),
+              sorted(idx, key=lambda i: (-size(i) * (bufs[i].last - bufs[i].first + 1),
+                                         bufs[i].first, bufs[i].tensors))]
+    rng = random.Random(0)
+    for k in range(tries):
+        # from mild to strong: a small buffer sometimes has to go before a big one (a
+        # stride-2 output below the big input it shrinks)
+        spread = 1.0 + 7.0 * k / max(tries - 1, 1)
+        noise = {i: rng.uniform(1.0 / spread, spread) for i in idx}
+        orders.append(sorted(idx, key=lambda i: (-size(i) * noise[i], i)))
+    return orders
+
+
+def _climb(bufs: list[Buffer], order: list[int], rules: Rules, align: int,
+           nbrs: list[list[int]], passes: int = 3) -> tuple[list[int], int]:
+    """Improve `order` by moving one buffer at a time earlier (to the front, or just
+    before a buffer it shares time with) while that shrinks the arena: placing a small
+    output first can let the big input it came from sit just above it, which no
+    size-based order does."""
+    best, arena = order, _place(bufs, order, rules, align, nbrs)
+    for _ in range(passes):
+        improved = False
+        for i in list(best):
+            pos = best.index(i)
+            targets = {0} | {best.index(j) for j in best[:pos]
+                             if bufs[j].overlaps_in_time(bufs[i])}
+            for t in sorted(targets):
+                cand = best[:t] + [i] + [j for j in best[t:] if j != i]
+                size = _place(bufs, cand, rules, align, nbrs)
+                if size < arena:
+                    best, arena, improved = cand, size, True
+                    break
+        if not improved:
+            break
+    return best, arena
+
+
+def _search(bufs: list[Buffer], orders: list[list[int]], rules: Rules, align: int,
+            nbrs: list[list[int]], starts: int = 6) -> tuple[list[int], int]:
+    """Hill-climb from the deterministic orders and the best few random ones; the
+    smallest arena wins (the first found on ties, so plans are reproducible)."""
+    fixed, rand = orders[:4], orders[4:]
+    rand = sorted(rand, key=lambda o: _place(bufs, o, rules, align, nbrs))[:max(starts - 4, 0)]
+    best, arena = orders[0], _place(bufs, orders[0], rules, align, nbrs)
+    for order in fixed + rand:
+        found, size = _climb(bufs, order, rules, align, nbrs)
+        if size < arena:
+            best, arena = found, size
+    return best, arena
+
+
 def plan_memory(model: Model, scratch: dict[int, int] | None = None,
-                align: int = ALIGN) -> MemoryPlan:
-    """Plan the arena. `scratch` maps operator index -> bytes of scratch that op needs."""
+                align: int = ALIGN, overlap: bool = True, tries: int = 8) -> MemoryPlan:
+    """Plan the arena. `scratch` maps operator index -> bytes of scratch that op needs.
+
+    overlap=True lets outputs overlap dying inputs as the kernels allow and tries
+    `tries` extra placement orders; overlap=False gives the plain largest-first plan.
+    Both record the plain plan's arena in `arena_without_overlap`."""
     life = lifetimes(model)
     bufs: list[Buffer] = []
     for g in _alias_groups(model, life):
@@ -132,24 +302,32 @@ def plan_memory(model: Model, scratch: dict[int, int] | None = None,
         if nbytes > 0:
             bufs.append(Buffer([], nbytes, op_index, op_index, scratch_for=op_index))
 
-    placed: list[Buffer] = []
-    # Largest first; ties by earlier start so the plan is deterministic.
-    for b in sorted(bufs, key=lambda b: (-_align(b.size, align), b.first, b.tensors)):
-        conflicts = sorted((p for p in placed if p.overlaps_in_time(b)), key=lambda p: p.offset)
-        offset = 0
-        for p in conflicts:
-            if offset + b.size <= p.offset:
-                break
-            offset = max(offset, _align(p.end, align))
-        b.offset = offset
-        placed.append(b)
+    orders = _orders(bufs, align, tries if overlap else 0)
+    nbrs = [[j for j, q in enumerate(bufs) if j != i and b.overlaps_in_time(q)]
+            for i, b in enumerate(bufs)]
+    plain = _place(bufs, orders[0], {}, align, nbrs)
+    best, arena, rules = orders[0], plain, {}
+    if overlap:
+        allowed = _overlap_rules(model, bufs, align)
+        if allowed:
+            found, size = _search(bufs, orders, allowed, align, nbrs)
+            if size < arena:
+                best, arena, rules = found, size, allowed
+    _place(bufs, best, rules, align, nbrs)
 
-    arena = _align(max((b.end for b in placed), default=0), align)
-    plan = MemoryPlan(buffers=sorted(placed, key=lambda b: (b.first, b.offset)),
-                      arena_size=arena, n_steps=len(model.operators))
-    for b in placed:
+    plan = MemoryPlan(buffers=sorted(bufs, key=lambda b: (b.first, b.offset)),
+                      arena_size=arena, n_steps=len(model.operators),
+                      arena_without_overlap=plain)
+    for b in bufs:
         for t in b.tensors:
             plan.offsets[t] = b.offset
         if b.scratch_for is not None:
             plan.scratch[b.scratch_for] = b.offset
+    for (s, d), r in sorted(rules.items(), key=lambda kv: kv[1].op):
+        shared = min(bufs[s].end, bufs[d].end) - max(bufs[s].offset, bufs[d].offset)
+        if shared > 0:
+            op = model.operators[r.op]
+            plan.overlaps.append(Overlap(r.op, next(t for t in bufs[s].tensors
+                                                    if t in op.inputs),
+                                         op.outputs[0], r.exact, r.lead, shared))
     return plan

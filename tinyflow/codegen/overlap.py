@@ -1,20 +1,40 @@
-"""How far an op's output may overlap its input, given the order our kernels work in.
+"""Which bytes an op's output may share with its input, given the order our kernels work in.
 
-The memory planner can place an output *over* its input when the kernel never writes a
-byte it still has to read. For the windowed kernels (conv, depthwise, pooling) that hold
-when the output starts some bytes before the input: each output pixel is written after
-its window is read, pixels go in raster order, and windows move forward. This module
-computes the smallest such lead for one operator from its shapes, so the planner can
-ask instead of re-deriving kernel internals:
+The planner may place an output *over* an input that dies at this op only when the kernel
+never writes a byte it still has to read. Two kinds of allowance follow from the kernels'
+write order, and nothing else may overlap:
 
-    lead = output_lead_bytes(model, op)
-    # None: no overlap allowed; 0: the output may take exactly the input's bytes;
-    # n > 0: the output may start n bytes before the input (and overlap the rest)
+- **in place** (`Allowance.exact`): element-wise ops, activations, softmax and requantize
+  read element i of the input before writing element i of the output and never read it
+  again (`tinyflow.codegen.registry.INPLACE_SAFE`), so the output may take *exactly* the
+  input's bytes (same offset, same shape).
+- **lead** (`Allowance.lead`): the windowed kernels (CONV_2D, DEPTHWISE_CONV_2D,
+  AVERAGE/MAX_POOL_2D, int8 and int16 pooling, int8 convolutions) produce output pixels
+  in raster order (batch, row, column), every byte of a pixel written after that pixel's
+  window has been read, and windows never move backwards in the input. The output may then
+  start `lead` bytes (or more) *before* the input and run over it: while a pixel is being
+  written, everything still to be read (the windows of this and later pixels) lies beyond
+  the bytes written so far.
+
+The contract with the kernels (portable, DSP and Helium alike), which `PIXEL_BLOCK`
+encodes: a kernel may work on up to PIXEL_BLOCK consecutive output pixels at once,
+reading all their windows before writing any of them and writing their bytes in any
+order, but it never writes a pixel before reading the windows of the pixels before it,
+and never reads a window again once a later block has been written. Today every kernel
+does one pixel at a time (block 1); the margin lets a kernel compute 2 or 4 pixels per
+pass (as CMSIS-NN's 1x1 kernels do) without a planner change. A kernel that breaks this
+(say, output channels outermost) must say so here: return None for that op.
+
+    a = allowed_overlap(model, op)   # None, or Allowance(exact=..., lead=..., inputs=...)
+    lead = output_lead_bytes(model, op)  # the older single-number form, for callers that
+    # only need the bytes: None, 0 (exactly the input's bytes) or n > 0
 
 Codegen itself stays driven purely by the plan's offsets.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,6 +43,17 @@ from tinyflow.codegen.quantmath import out_size, pad_before
 from tinyflow.ir import DTYPE_SIZE, Model, Operator
 
 WINDOWED = {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D"}
+PIXEL_BLOCK = 4  # output pixels a windowed kernel may compute in one pass (see above)
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """How `op`'s output may overlap the listed input positions (all the same tensor
+    appears only at these positions, or the op allows each of them)."""
+
+    inputs: tuple[int, ...]   # input positions the output may overlap
+    exact: bool               # True: only at exactly the input's offset (in place)
+    lead: int = 0             # for exact=False: output offset <= input offset - lead
 
 
 def _window(op: Operator, model: Model) -> tuple[int, int, int, int, int, int, int, int]:
@@ -43,17 +74,9 @@ def _window(op: Operator, model: Model) -> tuple[int, int, int, int, int, int, i
     return (kh, kw, sh, sw, dh, dw, pad_before(sh, dh, ih, kh, oh), pad_before(sw, dw, iw, kw, ow))
 
 
-def output_lead_bytes(model: Model, op: Operator) -> int | None:
-    """Bytes the output must start before input 0 for an overlapping placement to be safe
-    (see the module docstring); None when this op's kernel allows no overlap."""
-    if not op.outputs or not op.inputs or op.inputs[0] < 0:
-        return None
+def _windowed_lead(model: Model, op: Operator, block: int) -> int | None:
     x, y = model.tensors[op.inputs[0]], model.tensors[op.outputs[0]]
-    if x.is_const:
-        return None
-    if 0 in inplace_inputs(model, op):
-        return 0
-    if op.opcode not in WINDOWED or len(x.shape) != 4 or len(y.shape) != 4:
+    if len(x.shape) != 4 or len(y.shape) != 4:
         return None
     if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D") and x.dtype != "int8":
         return None  # the 16x8 kernels were not audited for overlap
@@ -68,84 +91,45 @@ def output_lead_bytes(model: Model, op: Operator) -> int | None:
     ix = np.maximum(np.arange(ow) * sw - pl, 0)
     start = ((np.arange(n)[:, None, None] * ih + iy[None, :, None]) * iw + ix[None, None, :]) * c
     start = start.reshape(-1).astype(np.int64)
-    # still needed while pixel p is written: every window from p on
+    # input still to be read once a block starting at pixel p is under way: windows p..
     needed = np.minimum.accumulate(start[::-1])[::-1] * DTYPE_SIZE[x.dtype]
-    written = (np.arange(1, start.size + 1, dtype=np.int64) * oc) * DTYPE_SIZE[y.dtype]
+    # output written by the end of that block: pixels p .. p+block-1 and all before
+    done = np.minimum(np.arange(start.size, dtype=np.int64) + block, start.size)
+    written = done * oc * DTYPE_SIZE[y.dtype]
     return int(max(0, int((written - needed).max())))
 
 
+def allowed_overlap(model: Model, op: Operator, block: int = PIXEL_BLOCK) -> Allowance | None:
+    """How this op's single output may overlap its activation input, from the kernel's
+    write order (module docstring); None when it may not. Whether the input is still
+    needed after this op is the planner's question."""
+    if len(op.outputs) != 1 or not op.inputs or op.inputs[0] < 0:
+        return None
+    if model.tensors[op.inputs[0]].is_const:
+        return None
+    exact = tuple(inplace_inputs(model, op))
+    if exact:
+        return Allowance(exact, exact=True)
+    if op.opcode not in WINDOWED:
+        return None
+    if any(t == op.inputs[0] for t in op.inputs[1:]):
+        return None  # the same tensor read in another role: not covered by the order
+    lead = _windowed_lead(model, op, block)
+    return None if lead is None else Allowance((0,), exact=False, lead=lead)
+
+
+def output_lead_bytes(model: Model, op: Operator) -> int | None:
+    """Bytes the output must start before input 0 for an overlapping placement to be safe;
+    0 for in-place ops (exactly the input's bytes); None when no overlap is allowed."""
+    a = allowed_overlap(model, op)
+    if a is None or 0 not in a.inputs:
+        return None
+    return 0 if a.exact else a.lead
+
+
 def plan_with_overlap(model: Model, align: int = 16):
-    """A prototype planner that uses the leads above, for the planner's in-place issue to
-    adopt or replace (tinyflow.plan.plan_memory stays the default).
+    """The overlap plan; kept for older callers: `tinyflow.plan.plan_memory` now places
+    outputs over dying inputs by default (see docs/memory-plan.md)."""
+    from tinyflow.plan import plan_memory
 
-    Op by op, each output goes `lead` bytes before its input when that input dies at this
-    op and nothing else live is in the way, and otherwise at the lowest free offset; a
-    tensor's bytes are freed after its last use. Sequential first-fit can lose to the
-    greedy size-ordered planner on other models, so the smaller of the two plans is
-    returned."""
-    from tinyflow.ir import RESHAPE_LIKE
-    from tinyflow.plan import Buffer, MemoryPlan, lifetimes, plan_memory
-
-    def up(n: int) -> int:
-        return (n + align - 1) // align * align
-
-    life = lifetimes(model)
-    alias: dict[int, int] = {}  # reshape output -> the tensor whose bytes it shares
-    for op in model.operators:
-        if op.opcode in RESHAPE_LIKE and op.inputs and op.inputs[0] in life:
-            x, y = op.inputs[0], op.outputs[0]
-            if y in life and not (y in model.outputs and x in model.inputs):
-                alias[y] = alias.get(x, x)
-    last = {t: b for t, (_, b) in life.items()}
-    for y, x in alias.items():  # an aliased buffer lives as long as any of its names
-        last[x] = max(last[x], last[y])
-    live: dict[int, tuple[int, int]] = {}  # owner tensor -> (offset, size)
-    offsets: dict[int, int] = {}
-    top = 0
-
-    def fits(off: int, size: int, ignore: set[int]) -> bool:
-        return off >= 0 and all(off + size <= o or o + n <= off
-                                for t, (o, n) in live.items() if t not in ignore)
-
-    def first_fit(size: int) -> int:
-        off = 0
-        for o, n in sorted(live.values()):
-            if off + size <= o:
-                break
-            off = max(off, up(o + n))
-        return off
-
-    def place(t: int, off: int) -> None:
-        nonlocal top
-        live[t] = (off, model.tensors[t].nbytes)
-        offsets[t] = off
-        top = max(top, off + model.tensors[t].nbytes)
-
-    for t in model.inputs:
-        if t in life and t not in offsets:
-            place(t, first_fit(model.tensors[t].nbytes))
-    for op in model.operators:
-        for y in op.outputs:
-            if y not in life or y in offsets:
-                continue
-            if y in alias:
-                offsets[y] = offsets[alias[y]]
-                continue
-            size = model.tensors[y].nbytes
-            x = op.inputs[0] if op.inputs else -1
-            lead = output_lead_bytes(model, op) if x in live else None
-            if (lead is not None and last[x] == op.index and x not in model.outputs
-                    and fits(offsets[x] - up(lead), size, {x})):
-                place(y, offsets[x] - up(lead))
-            else:
-                place(y, first_fit(size))
-        for t in [t for t in live if last[t] <= op.index and t not in model.outputs]:
-            del live[t]
-    greedy = plan_memory(model, align=align)
-    arena = up(top)
-    if arena >= greedy.arena_size:
-        return greedy
-    bufs = [Buffer([t], model.tensors[t].nbytes, *life[t], offset=offsets[t]) for t in offsets]
-    plan = MemoryPlan(buffers=bufs, arena_size=arena, n_steps=len(model.operators))
-    plan.offsets.update(offsets)
-    return plan
+    return plan_memory(model, align=align, overlap=True)
