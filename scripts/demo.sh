@@ -14,4 +14,4 @@ EPOCHS=${EPOCHS:-8}
 $TF boards
 $TF build --board "$BOARD" --model "$MODEL" --epochs "$EPOCHS"
 $TF check --board nucleo-h7 --model "$MODEL"
-$TF eval --board "$BOARD" --model "$MODEL" --dataset data/wake-vision-synth-0 --split test
+$TF eval --board "$BOARD" --model "$MODEL" --dataset data/wake-vision-synth-0 --split test --fresh

@@ -11,6 +11,7 @@ line each on stderr so the user sees where the time goes.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,8 +103,10 @@ def prepare_model(spec: str | Path, options: dict[str, Any] | None = None,
     if retrain or not (run_dir / "model.keras").is_file():
         data = Path(dataset) if dataset else default_dataset(resolved.task, seed)
         with Stage(f"train {resolved.name} ({resolved.config_name}) on {data}"):
+            # one line per epoch unless a person watches a terminal
             train(resolved, data, run_dir, epochs=epochs, seed=seed,
-                  resume=None if not retrain else False)
+                  resume=None if not retrain else False,
+                  verbose="auto" if sys.stderr.isatty() else 2)
         out.trained = True
     with Stage(f"quantize {resolved.name} to full int8"):
         quantize_run(run_dir, tflite)

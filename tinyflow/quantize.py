@@ -26,6 +26,7 @@ import io
 import json
 import os
 import time
+import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -104,7 +105,11 @@ def convert_int8(model, rep_data: np.ndarray, n_rep: int = 100) -> bytes:
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     conv.inference_input_type = tf.int8
     conv.inference_output_type = tf.int8
-    with contextlib.redirect_stdout(io.StringIO()):  # the exporter prints its signatures
+    from tinyflow.ui import quiet_c_output
+
+    # the exporter prints its signatures, the C++ calibrator its settings
+    with contextlib.redirect_stdout(io.StringIO()), quiet_c_output(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
         try:
             return bytes(conv.convert())
         except Exception as e:  # the converter's errors are long; keep the first line
