@@ -102,6 +102,7 @@ class Budget:
             "verdict": "PASS" if self.ok else "FAIL",
             "flash_bytes": self.flash_bytes, "ram_bytes": self.ram_bytes,
             "arena_bytes": self.plan.arena_size,
+            "arena_bytes_without_overlap": self.plan.arena_without_overlap,
             "lines": [vars(ln) for ln in self.lines],
             "regions": [{"name": r.name, "size": r.size, "used": r.used, "free": r.free,
                          "ok": r.ok} for r in self.regions],

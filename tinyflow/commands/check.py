@@ -70,6 +70,9 @@ def print_budget(b, show_plan: bool = False) -> None:
     peak = b.consumers["peak"][0]
     print(f"\narena: tinyflow plan {b.plan.arena_size:,} B "
           f"(peak of live tensors {b.plan.peak_live_bytes:,} B at {peak['op']})")
+    if b.plan.arena_without_overlap is not None:
+        print(f"       without overlap {b.plan.arena_without_overlap:,} B "
+              f"({len(b.plan.overlaps)} outputs placed over the inputs they consume)")
     if b.tflm:
         if "error" in b.tflm:
             print(f"       tflite-micro: not measured ({b.tflm['error']})")

@@ -71,6 +71,7 @@ def describe(model) -> dict:
                    "params": model.param_count, "weight_bytes": model.weight_bytes,
                    "peak_activation_bytes": plan.peak_live_bytes,
                    "peak_at_op": plan.peak_step, "arena_bytes": plan.arena_size,
+                   "arena_bytes_without_overlap": plan.arena_without_overlap,
                    "op_counts": _counts(model)},
     }
 
@@ -106,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"\n{t['operators']} operators  {t['macs']:,} MACs  {t['params']:,} parameters  "
           f"weights {human_bytes(t['weight_bytes'])}  file {human_bytes(d['file_bytes'])}")
     print(f"peak activation {human_bytes(t['peak_activation_bytes'])} at op #{t['peak_at_op']}  "
-          f"planned arena {human_bytes(t['arena_bytes'])}")
+          f"planned arena {human_bytes(t['arena_bytes'])} "
+          f"({human_bytes(t['arena_bytes_without_overlap'])} without overlap)")
     print("ops: " + ", ".join(f"{k}×{v}" for k, v in sorted(t["op_counts"].items())))
     return 0
