@@ -61,6 +61,34 @@ static inline int32_t tf_mbqm(int32_t x, int32_t multiplier, int32_t shift) {
     return tf_rdbpot(tf_srdhm(shifted, multiplier), right);
 }
 
+/* tf_srdhm for b >= 0, the case of every requantization multiplier (a Q31 value in
+ * [0.5, 1) or 0). Then sign(a*b) = sign(a), and truncating (a*b + nudge) / 2^31 with
+ * gemmlowp's nudge (2^30, or 1 - 2^30 for a negative product) equals flooring
+ * (a*b + 2^30) / 2^31 in both cases, so one multiply-accumulate and a shift suffice.
+ * INT32_MIN * INT32_MIN cannot occur. */
+static inline int32_t tf_srdhm_pos(int32_t a, int32_t b) {
+    return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
+}
+
+/* tf_rdbpot without its compare and select: floor((x + 2^(e-1) - [x < 0]) / 2^e), split
+ * as (x >> e) plus the rounding of the low e bits, which cannot overflow. */
+static inline int32_t tf_rdbpot_fast(int32_t x, int exponent) {
+    if (exponent == 0) {
+        return x;
+    }
+    const uint32_t low = (uint32_t)x & (uint32_t)(((uint64_t)1 << exponent) - 1);
+    const uint32_t r = (low + ((uint32_t)1 << (exponent - 1)) + (uint32_t)(x >> 31)) >> exponent;
+    return (x >> exponent) + (int32_t)r;
+}
+
+/* tf_mbqm for a multiplier >= 0 (every conv, depthwise and fully connected channel):
+ * the same result with about a third of the instructions. */
+static inline int32_t tf_mbqm_pos(int32_t x, int32_t multiplier, int32_t shift) {
+    const int left = shift > 0 ? (int)shift : 0;
+    const int right = shift > 0 ? 0 : (int)-shift;
+    return tf_rdbpot_fast(tf_srdhm_pos((int32_t)((uint32_t)x << left), multiplier), right);
+}
+
 /* Saturating left shift by `exponent` > 0 or rounding right shift by -exponent. */
 static inline int32_t tf_srmpot(int32_t x, int exponent) {
     if (exponent > 0) {

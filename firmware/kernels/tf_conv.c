@@ -11,9 +11,168 @@ static inline int32_t sum_s8(const int8_t *a, int32_t n) {
 }
 
 static inline int8_t requant(const tf_conv_params_t *p, int32_t acc, int32_t mult, int32_t shift) {
-    acc = tf_mbqm(acc, mult, shift) + p->output_offset;
+    acc = tf_mbqm_pos(acc, mult, shift) + p->output_offset; /* multipliers are >= 0 */
     return (int8_t)tf_clamp_i32(acc, p->act_min, p->act_max);
 }
+
+#if TF_DOT_USE_DSP
+/* The most input channels the pointwise kernel widens into its stack buffer (2 KiB). */
+#define TF_PW_MAX_C 512
+
+/* 1x1 convolution, stride 1, no padding, one group, in_c a multiple of 4: a GEMM of
+ * (pixels x in_c) by (in_c x out_c). Two pixels are widened once to int16 pairs in the
+ * order SXTB16 produces from a filter word (bytes 0,2 then 1,3), interleaved so one
+ * 4-word load brings both pixels' four channels; then every pair of output channels
+ * costs per four input channels two filter loads, four SXTB16 and eight SMLAD
+ * (Helium: 16 channels, two pixels and two output channels per four VMLADAVA).
+ * Both pixels are fully read before either is written, so the raster-order write
+ * contract of overlap.py holds. */
+static void conv1x1_dsp(const tf_conv_params_t *pp, const int8_t *input, const int8_t *filter,
+                        const int32_t *ebias, const int32_t *mult, const int8_t *shift,
+                        int8_t *output) {
+    const tf_conv_params_t P = *pp, *p = &P; /* a local copy: int8 stores cannot alias it */
+    const int32_t C = p->in_c, OC = p->out_c;
+    const int32_t npix = p->batches * p->in_h * p->in_w;
+#if TF_DOT_USE_MVE
+    int8_t xb[2 * TF_PW_MAX_C];
+#else
+    uint32_t xb[TF_PW_MAX_C]; /* per 4 channels: pixel a even/odd, pixel b even/odd */
+#endif
+    for (int32_t pix = 0; pix < npix; pix += 2) {
+        const int two = pix + 1 < npix;
+        const int8_t *xa = input + (size_t)pix * C;
+        const int8_t *xbp = two ? xa + C : xa;
+#if TF_DOT_USE_MVE
+        for (int32_t k = 0; k < C; k++) {
+            xb[k] = xa[k];
+            xb[TF_PW_MAX_C + k] = xbp[k];
+        }
+#else
+        for (int32_t k = 0; k < C; k += 4) {
+            const uint32_t wa = *(const tf_u32_unaligned *)(const void *)(xa + k);
+            const uint32_t wb = *(const tf_u32_unaligned *)(const void *)(xbp + k);
+            xb[k] = (uint32_t)__sxtb16(wa);
+            xb[k + 1] = (uint32_t)__sxtb16(tf_ror8(wa));
+            xb[k + 2] = (uint32_t)__sxtb16(wb);
+            xb[k + 3] = (uint32_t)__sxtb16(tf_ror8(wb));
+        }
+#endif
+        int8_t *oa = output + (size_t)pix * OC;
+        int8_t *ob = oa + OC;
+        int32_t oc = 0;
+        for (; oc + 2 <= OC; oc += 2) {
+            const int8_t *w0 = filter + (size_t)oc * C;
+            const int8_t *w1 = w0 + C;
+            int32_t a0 = ebias[oc], a1 = ebias[oc + 1], b0 = a0, b1 = a1;
+#if TF_DOT_USE_MVE
+            for (int32_t k = 0; k < C; k += 16) {
+                const mve_pred16_t m = vctp8q((uint32_t)(C - k));
+                const int8x16_t va = vld1q_z_s8(xb + k, m), vb = vld1q_z_s8(xb + TF_PW_MAX_C + k, m);
+                const int8x16_t v0 = vld1q_z_s8(w0 + k, m), v1 = vld1q_z_s8(w1 + k, m);
+                a0 = vmladavaq_p_s8(a0, va, v0, m);
+                a1 = vmladavaq_p_s8(a1, va, v1, m);
+                b0 = vmladavaq_p_s8(b0, vb, v0, m);
+                b1 = vmladavaq_p_s8(b1, vb, v1, m);
+            }
+#else
+            const uint32_t *x = xb;
+            for (int32_t k = 0; k < C; k += 4, x += 4) {
+                const uint32_t v0 = *(const tf_u32_unaligned *)(const void *)(w0 + k);
+                const uint32_t v1 = *(const tf_u32_unaligned *)(const void *)(w1 + k);
+                const int32_t e0 = __sxtb16(v0), o0 = __sxtb16(tf_ror8(v0));
+                a0 = __smlad((int32_t)x[0], e0, a0);
+                a0 = __smlad((int32_t)x[1], o0, a0);
+                b0 = __smlad((int32_t)x[2], e0, b0);
+                b0 = __smlad((int32_t)x[3], o0, b0);
+                const int32_t e1 = __sxtb16(v1), o1 = __sxtb16(tf_ror8(v1));
+                a1 = __smlad((int32_t)x[0], e1, a1);
+                a1 = __smlad((int32_t)x[1], o1, a1);
+                b1 = __smlad((int32_t)x[2], e1, b1);
+                b1 = __smlad((int32_t)x[3], o1, b1);
+            }
+#endif
+            oa[oc] = requant(p, a0, mult[oc], shift[oc]);
+            oa[oc + 1] = requant(p, a1, mult[oc + 1], shift[oc + 1]);
+            if (two) {
+                ob[oc] = requant(p, b0, mult[oc], shift[oc]);
+                ob[oc + 1] = requant(p, b1, mult[oc + 1], shift[oc + 1]);
+            }
+        }
+        for (; oc < OC; oc++) {
+            int32_t a0 = ebias[oc], b0 = a0;
+            const int8_t *w0 = filter + (size_t)oc * C;
+            for (int32_t k = 0; k < C; k++) {
+                a0 += (int32_t)xa[k] * w0[k];
+                b0 += (int32_t)xbp[k] * w0[k];
+            }
+            oa[oc] = requant(p, a0, mult[oc], shift[oc]);
+            if (two) {
+                ob[oc] = requant(p, b0, mult[oc], shift[oc]);
+            }
+        }
+    }
+}
+
+/* The most taps (k_h * k_w * in_c) the small-window kernel gathers. */
+#define TF_SW_MAX_K 64
+
+/* Convolutions with a small window, like a 3x3 stem over one input channel: each output
+ * pixel's window is gathered once into int16 pairs (padding taps get the input zero
+ * point, which with the folded bias contributes exactly nothing), ordered as SXTB16 unpacks
+ * a filter word; every output channel then costs one filter load, two SXTB16 and two
+ * SMLAD per four taps. */
+static void conv_small_window_dsp(const tf_conv_params_t *pp, const int8_t *input,
+                                  const int8_t *filter, const int32_t *ebias,
+                                  const int32_t *mult, const int8_t *shift, int8_t *output) {
+    const tf_conv_params_t P = *pp, *p = &P; /* a local copy: int8 stores cannot alias it */
+    const int32_t C = p->in_c;
+    const int32_t K = p->k_h * p->k_w * C;
+    const int32_t K4 = K & ~3;
+    const int8_t pad = (int8_t)(-p->input_offset);
+    int8_t win[TF_SW_MAX_K];
+    uint32_t xw[TF_SW_MAX_K / 2];
+    int8_t *out = output;
+    for (int32_t b = 0; b < p->batches; b++) {
+        const int8_t *in_b = input + (size_t)b * p->in_h * p->in_w * C;
+        for (int32_t oy = 0; oy < p->out_h; oy++) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            for (int32_t ox = 0; ox < p->out_w; ox++) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                int8_t *wp = win;
+                for (int32_t ky = 0; ky < p->k_h; ky++) {
+                    const int32_t iy = iy0 + p->dil_h * ky;
+                    for (int32_t kx = 0; kx < p->k_w; kx++) {
+                        const int32_t ix = ix0 + p->dil_w * kx;
+                        const int in = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+                        const int8_t *x = in_b + ((size_t)iy * p->in_w + ix) * C;
+                        for (int32_t c = 0; c < C; c++) {
+                            *wp++ = in ? x[c] : pad;
+                        }
+                    }
+                }
+                for (int32_t k = 0; k < K4; k += 4) {
+                    xw[k / 2] = (uint16_t)win[k] | ((uint32_t)(uint16_t)win[k + 2] << 16);
+                    xw[k / 2 + 1] = (uint16_t)win[k + 1] | ((uint32_t)(uint16_t)win[k + 3] << 16);
+                }
+                const int8_t *w = filter;
+                for (int32_t oc = 0; oc < p->out_c; oc++, w += K) {
+                    int32_t acc = ebias[oc];
+                    int32_t k = 0;
+                    for (; k < K4; k += 4) {
+                        const uint32_t v = *(const tf_u32_unaligned *)(const void *)(w + k);
+                        acc = __smlad((int32_t)xw[k / 2], __sxtb16(v), acc);
+                        acc = __smlad((int32_t)xw[k / 2 + 1], __sxtb16(tf_ror8(v)), acc);
+                    }
+                    for (; k < K; k++) {
+                        acc += (int32_t)win[k] * w[k];
+                    }
+                    *out++ = requant(p, acc, mult[oc], shift[oc]);
+                }
+            }
+        }
+    }
+}
+#endif /* TF_DOT_USE_DSP */
 
 void tf_conv2d_s8(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
                   const int32_t *ebias, const int32_t *mult, const int8_t *shift,
@@ -21,6 +180,18 @@ void tf_conv2d_s8(const tf_conv_params_t *p, const int8_t *input, const int8_t *
     const int32_t fic = p->filter_in_c;
     const int32_t groups = p->in_c / fic;
     const int32_t out_per_group = p->out_c / groups;
+#if TF_DOT_USE_DSP
+    if (groups == 1 && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+        p->pad_top == 0 && p->pad_left == 0 && p->in_h == p->out_h && p->in_w == p->out_w &&
+        fic % 4 == 0 && fic <= TF_PW_MAX_C) {
+        conv1x1_dsp(p, input, filter, ebias, mult, shift, output);
+        return;
+    }
+    if (groups == 1 && p->k_h * p->k_w * fic <= TF_SW_MAX_K && p->k_h * p->k_w > 1) {
+        conv_small_window_dsp(p, input, filter, ebias, mult, shift, output);
+        return;
+    }
+#endif
     const int32_t span_h = (p->k_h - 1) * p->dil_h;
     const int32_t span_w = (p->k_w - 1) * p->dil_w;
     /* with one group and dense columns, a kernel row is one contiguous run in memory */
@@ -141,13 +312,94 @@ static void depthwise_dm1(const tf_conv_params_t *p, const int8_t *input, const 
 #if TF_DOT_USE_DSP
 #define TF_DW_MAX_TAPS 64
 
+/* The channels [0, C & ~3) of one output pixel whose window lies inside the input; returns
+ * how many it did. Inlined with a constant tap count, the tap loop unrolls. */
+static inline __attribute__((always_inline)) int32_t
+dw_inside(const tf_conv_params_t *p, const int8_t *in_b, const int32_t *tap_off, int32_t taps,
+          const int8_t *filter, const int32_t *ebias, const int32_t *mult, const int8_t *shift,
+          int8_t *out, int32_t C) {
+    const int32_t C4 = C & ~3;
+    int32_t c = 0;
+#if !TF_DOT_USE_MVE
+    if (taps == 9 && p->k_w == 3 && p->dil_w == 1) {
+        /* 3x3: three row pointers and constant column steps instead of an offset table */
+        const int32_t row = tap_off[3] - tap_off[0], C2 = 2 * C;
+        for (; c < C4; c += 4) {
+            int32_t a0 = ebias[c], a1 = ebias[c + 1], a2 = ebias[c + 2], a3 = ebias[c + 3];
+            const int8_t *x = in_b + tap_off[0] + c;
+            const int8_t *w = filter + c;
+#define TF_DW_TAP(xp)                                                                     \
+    do {                                                                                  \
+        const uint32_t xx = *(const tf_u32_unaligned *)(const void *)(xp);                \
+        const uint32_t ww = *(const tf_u32_unaligned *)(const void *)w;                   \
+        const int32_t xe = __sxtb16(xx), xo = __sxtb16(tf_ror8(xx));                      \
+        const int32_t we = __sxtb16(ww), wo = __sxtb16(tf_ror8(ww));                      \
+        a0 = __smlabb(xe, we, a0);                                                        \
+        a2 = __smlatt(xe, we, a2);                                                        \
+        a1 = __smlabb(xo, wo, a1);                                                        \
+        a3 = __smlatt(xo, wo, a3);                                                        \
+        w += C;                                                                           \
+    } while (0)
+            for (int32_t ky = 0; ky < 3; ky++, x += row) {
+                TF_DW_TAP(x);
+                TF_DW_TAP(x + C);
+                TF_DW_TAP(x + C2);
+            }
+#undef TF_DW_TAP
+            out[c] = requant(p, a0, mult[c], shift[c]);
+            out[c + 1] = requant(p, a1, mult[c + 1], shift[c + 1]);
+            out[c + 2] = requant(p, a2, mult[c + 2], shift[c + 2]);
+            out[c + 3] = requant(p, a3, mult[c + 3], shift[c + 3]);
+        }
+        return c;
+    }
+#endif
+#if TF_DOT_USE_MVE
+    for (; c < C4; c += 4) {
+        int32x4_t acc = vld1q_s32(ebias + c);
+        const int8_t *x = in_b + c;
+        const int8_t *w = filter + c;
+        for (int32_t t = 0; t < taps; t++, w += C) {
+            acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(x + tap_off[t]), vldrbq_s32(w)));
+        }
+        int32_t a[4];
+        vst1q_s32(a, acc);
+        for (int32_t j = 0; j < 4; j++) {
+            out[c + j] = requant(p, a[j], mult[c + j], shift[c + j]);
+        }
+    }
+#else
+    for (; c < C4; c += 4) {
+        int32_t a0 = ebias[c], a1 = ebias[c + 1], a2 = ebias[c + 2], a3 = ebias[c + 3];
+        const int8_t *x = in_b + c;
+        const int8_t *w = filter + c;
+        for (int32_t t = 0; t < taps; t++, w += C) {
+            const uint32_t ww = *(const tf_u32_unaligned *)(const void *)w;
+            const uint32_t xx = *(const tf_u32_unaligned *)(const void *)(x + tap_off[t]);
+            const int32_t xe = __sxtb16(xx), xo = __sxtb16(tf_ror8(xx));
+            const int32_t we = __sxtb16(ww), wo = __sxtb16(tf_ror8(ww));
+            a0 = __smlabb(xe, we, a0);
+            a2 = __smlatt(xe, we, a2);
+            a1 = __smlabb(xo, wo, a1);
+            a3 = __smlatt(xo, wo, a3);
+        }
+        out[c] = requant(p, a0, mult[c], shift[c]);
+        out[c + 1] = requant(p, a1, mult[c + 1], shift[c + 1]);
+        out[c + 2] = requant(p, a2, mult[c + 2], shift[c + 2]);
+        out[c + 3] = requant(p, a3, mult[c + 3], shift[c + 3]);
+    }
+#endif
+    return c;
+}
+
 /* depth_multiplier == 1 on cores with the DSP extension: the window's input offsets are
  * resolved once per output pixel (-1 marks a padding tap), then four channels at a time
  * are accumulated in registers with one word load each for input and filter and
  * SXTB16 + SMLABB/SMLATT. */
-static void depthwise_dm1_dsp(const tf_conv_params_t *p, const int8_t *input,
+static void depthwise_dm1_dsp(const tf_conv_params_t *pp, const int8_t *input,
                               const int8_t *filter, const int32_t *ebias, const int32_t *mult,
                               const int8_t *shift, int8_t *output) {
+    const tf_conv_params_t P = *pp, *p = &P; /* a local copy: int8 stores cannot alias it */
     const int32_t C = p->in_c;
     const int32_t C4 = C & ~3;
     const int32_t taps = p->k_h * p->k_w;
@@ -159,13 +411,23 @@ static void depthwise_dm1_dsp(const tf_conv_params_t *p, const int8_t *input,
             for (int32_t ox = 0; ox < p->out_w; ox++) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
                 int8_t *out = output + (((size_t)b * p->out_h + oy) * p->out_w + ox) * C;
-                for (int32_t t = 0; t < taps; t++) {
-                    const int32_t iy = iy0 + p->dil_h * (t / p->k_w);
-                    const int32_t ix = ix0 + p->dil_w * (t % p->k_w);
-                    const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-                    tap_off[t] = inside ? (iy * p->in_w + ix) * C : -1;
+                int all_inside = 1;
+                for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+                    const int32_t iy = iy0 + p->dil_h * ky;
+                    for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+                        const int32_t ix = ix0 + p->dil_w * kx;
+                        const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+                        tap_off[t] = inside ? (iy * p->in_w + ix) * C : -1;
+                        all_inside &= inside;
+                    }
                 }
                 int32_t c = 0;
+                if (all_inside) { /* no padding tap: the common case, 3x3 unrolled */
+                    c = taps == 9 ? dw_inside(p, in_b, tap_off, 9, filter, ebias, mult, shift,
+                                              out, C)
+                                  : dw_inside(p, in_b, tap_off, taps, filter, ebias, mult,
+                                              shift, out, C);
+                }
 #if TF_DOT_USE_MVE
                 for (; c < C4; c += 4) { /* four int32 lanes, widening byte loads */
                     int32x4_t acc = vld1q_s32(ebias + c);

@@ -21,7 +21,7 @@ void tf_fully_connected_s8(const tf_fc_params_t *p, const int8_t *input, const i
             if (bias) {
                 acc += bias[o];
             }
-            acc = tf_mbqm(acc, mult[o], shift[o]) + p->output_offset;
+            acc = tf_mbqm_pos(acc, mult[o], shift[o]) + p->output_offset;
             output[(size_t)b * p->units + o] = (int8_t)tf_clamp_i32(acc, p->act_min, p->act_max);
         }
     }
