@@ -181,3 +181,123 @@ def test_overlap_plan_bit_exact_on_virtual_board(board, mobilenet_fw, tmp_path):
             ref = [np.asarray(o).reshape(-1).view(np.uint8) for o in oracle.invoke(xs)]
             for d, t in zip(r.outputs, ref):
                 assert np.array_equal(np.frombuffer(d, np.uint8), t)
+
+
+# -- random single-op cases with the overlap forced to its limit -----------------------------
+
+def _forced_spec(seed: int = 21) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    spec = []
+    for _ in range(6):  # pointwise, widening (the case that needs the longest lead)
+        spec.append({"kind": "pw", "hw": [int(rng.integers(1, 9)), int(rng.integers(1, 9))],
+                     "c": int(rng.choice([4, 8, 16, 3, 6])), "oc": int(rng.choice([8, 16, 32, 7]))})
+    for _ in range(6):  # depthwise 3x3, stride 1 and 2, multiplier 1 and 2
+        spec.append({"kind": "dw", "hw": [int(rng.integers(3, 10)), int(rng.integers(3, 10))],
+                     "c": int(rng.choice([1, 4, 5, 8, 16])), "s": int(rng.choice([1, 2])),
+                     "dm": int(rng.choice([1, 1, 2])), "pad": str(rng.choice(["same", "valid"]))})
+    for _ in range(4):  # 3x3 convs: the stride-2 stem and a wider, sometimes dilated one
+        spec.append({"kind": "conv", "hw": [int(rng.integers(5, 12)), int(rng.integers(5, 12))],
+                     "c": int(rng.choice([1, 3, 8])), "oc": int(rng.choice([4, 8, 12])),
+                     "s": int(rng.choice([1, 2])), "d": int(rng.choice([1, 1, 2])),
+                     "pad": str(rng.choice(["same", "valid"]))})
+    for _ in range(4):
+        spec.append({"kind": str(rng.choice(["max", "avg"])),
+                     "hw": [int(rng.integers(4, 10)), int(rng.integers(4, 10))],
+                     "c": int(rng.choice([1, 4, 6])), "k": int(rng.choice([2, 3])),
+                     "s": int(rng.choice([1, 2])), "pad": str(rng.choice(["same", "valid"]))})
+    return spec
+
+
+def _forced_make(s: dict):
+    from keras import layers as L
+
+    shape = (*s["hw"], s["c"])
+    if s["kind"] == "pw":
+        return shape, L.Conv2D(s["oc"], 1, activation="relu"), (-1.0, 1.0)
+    if s["kind"] == "dw":
+        return shape, L.DepthwiseConv2D(3, strides=s["s"], padding=s["pad"],
+                                        depth_multiplier=s["dm"]), (-2.5, 3.0)
+    if s["kind"] == "conv":
+        strides = s["s"] if s["d"] == 1 else 1
+        return shape, L.Conv2D(s["oc"], 3, strides=strides, dilation_rate=s["d"],
+                               padding=s["pad"], activation="relu6"), (-1.0, 6.0)
+    pool = L.MaxPooling2D if s["kind"] == "max" else L.AveragePooling2D
+    return shape, pool(s["k"], strides=s["s"], padding=s["pad"]), (-4.0, 0.5)
+
+
+def _forced_plan(model: Model):
+    """Every windowed op's output exactly `lead` bytes before its input (the most overlap
+    the rule allows), each such pair in its own region; everything else disjoint."""
+    from tinyflow.plan import MemoryPlan
+
+    def up(n: int) -> int:
+        return (n + 15) // 16 * 16
+
+    offsets: dict[int, int] = {}
+    base, forced = 0, 0
+    for op in model.operators:
+        a = allowed_overlap(model, op)
+        x, y = op.inputs[0], op.outputs[0]
+        if a is None or a.exact or x not in model.inputs or x in offsets:
+            continue
+        lead = up(a.lead)
+        if lead >= model.tensors[y].nbytes:
+            continue  # they would not overlap at all
+        offsets[y], offsets[x] = base, base + lead
+        base = up(max(base + model.tensors[y].nbytes, base + lead + model.tensors[x].nbytes))
+        forced += 1
+    for t in model.tensors:
+        if not t.is_const and t.index not in offsets:
+            offsets[t.index] = base
+            base = up(base + t.nbytes)
+    return MemoryPlan(buffers=[], arena_size=base, n_steps=len(model.operators),
+                      offsets=offsets), forced
+
+
+@pytest.fixture(scope="module")
+def forced_cases():
+    from kernel_cases import build
+
+    data = build("overlap_forced", _forced_spec(), _forced_make)
+    model = parse_model(data, name="forced")
+    plan, forced = _forced_plan(model)
+    assert forced >= 16
+    assert_plan_sound(model, plan)
+    return data, model, plan
+
+
+@pytest.mark.xdist_group("tf")
+def test_forced_overlap_single_ops_bit_exact_on_host(forced_cases):
+    from tinyflow.hostengine import HostEngine
+    from tinyflow.oracle import TflmOracle
+
+    data, model, plan = forced_cases
+    engine, oracle = HostEngine(model, plan=plan), TflmOracle(data)
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        xs = random_inputs(model, rng)
+        for j, (a, b) in enumerate(zip(engine.invoke(xs), oracle.invoke(xs))):
+            assert np.array_equal(a, b), f"output {j} ({model.operators[j].opcode})"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("overlap-forced")
+@pytest.mark.parametrize("board", VIRTUAL)
+def test_forced_overlap_single_ops_bit_exact_on_board(board, forced_cases, tmp_path):
+    """The same cases through each board's DSP/Helium kernels (1x1 GEMM on two pixels,
+    small-window stem, depthwise 3x3) with every output over its input."""
+    from tinyflow import codegen
+    from tinyflow.build import build_firmware
+    from tinyflow.device import run_on_board
+    from tinyflow.oracle import TflmOracle
+
+    data, model, plan = forced_cases
+    gen = codegen.generate(model, tmp_path / "gen", name="forced", plan=plan)
+    elf = build_firmware(board, [gen.c_file], tmp_path / "fw", model_name="forced").elf
+    rng = np.random.default_rng(5)
+    inputs = [random_inputs(model, rng) for _ in range(2)]
+    oracle = TflmOracle(data)
+    for k, (xs, r) in enumerate(zip(inputs, run_on_board(board, elf, inputs))):
+        for j, (got, want) in enumerate(zip(r.outputs, oracle.invoke(xs))):
+            want = np.ascontiguousarray(want).tobytes()
+            assert got == want, f"{board}, input {k}, output {j}: differs from TFLM"
