@@ -31,6 +31,10 @@ FIRMWARE = REPO / "firmware"
 TEMPLATES = REPO / "templates"
 TOOL_PREFIX = "arm-none-eabi-"
 OPT_LEVELS = ("O0", "O1", "O2", "O3", "Os", "Oz")
+# What main() runs: the tinyflow protocol (firmware/protocol/, docs/protocol.md) or the
+# MLPerf Tiny / EEMBC text protocol (firmware/mlperf/, docs/evaluation.md).
+APPS = {"tfp": "protocol", "mlperf": "mlperf"}
+MLPERF_MODEL_IDS = ("vww01", "kws01", "ic01", "ad01")
 
 # -mcpu/-mfpu/-mfloat-abi per core; the FPU string comes from the board file.
 _CPU = {
@@ -82,7 +86,7 @@ def core_flags(board: Board) -> list[str]:
 
 def board_defines(board: Board) -> list[str]:
     c = board.console
-    return [
+    defs = [
         f"TF_CLOCK_HZ={board.clock_hz}u",
         f"TF_CONSOLE_BASE=0x{c.base:08X}u",
         f"TF_CONSOLE_IRQ={c.irq}",
@@ -90,6 +94,11 @@ def board_defines(board: Board) -> list[str]:
         f"TF_VIRTUAL={1 if board.is_virtual else 0}",
         f"TF_CORE_{board.core.upper().replace('-', '_')}=1",
     ]
+    if board.is_virtual and board.qemu is not None:
+        # QEMU's virtual clock runs 2^shift ns per instruction: the MLPerf mode's
+        # microsecond counter converts with it (the TFP host side does it in Python).
+        defs.append(f"TF_ICOUNT_SHIFT={board.qemu.icount_shift}")
+    return defs
 
 
 def family_dir(board: Board) -> Path:
@@ -154,15 +163,26 @@ def build_firmware(board: Board | str, model: Path | Sequence[Path],
                    out_dir: Path | None = None, *, model_name: str | None = None,
                    opt: str = "O2", lto: bool = False, jobs: int = 2, verbose: bool = False,
                    kernels: bool | None = None, extra_defines: Sequence[str] = (),
-                   report: bool = True) -> BuildResult:
+                   report: bool = True, app: str = "tfp",
+                   mlperf_model_id: str = "vww01",
+                   mlperf_db_bytes: int | None = None) -> BuildResult:
     """Build the firmware for `board` around the model C code in `model` (a folder of
     generated sources, or a list of .c files).
 
     opt is one of O0 O1 O2 O3 Os Oz; lto enables -flto. Firmware kernels
     (firmware/kernels) are compiled in when the model includes them (kernels=None) or when
     asked. Raises TinyflowError with the compiler's or linker's message on failure.
+
+    app="mlperf" builds the MLPerf Tiny / EEMBC mode instead of the tinyflow protocol:
+    firmware/mlperf/ in place of firmware/protocol/, with `mlperf_model_id` ("vww01"...)
+    as the id the runner keys its scripts on and a db buffer of the model input's size.
     """
     board = get_board(board)
+    if app not in APPS:
+        raise TinyflowError(f"unknown firmware app {app!r}", hint=f"use one of {', '.join(APPS)}")
+    if app == "mlperf" and not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", mlperf_model_id):
+        raise TinyflowError(f"MLPerf model id {mlperf_model_id!r}: letters, digits, '_.-' only",
+                            hint=f"the runner knows {', '.join(MLPERF_MODEL_IDS)}")
     if opt not in OPT_LEVELS:
         raise TinyflowError(f"unknown optimisation level {opt!r}",
                             hint=f"use one of {', '.join(OPT_LEVELS)}")
@@ -180,7 +200,8 @@ def build_firmware(board: Board | str, model: Path | Sequence[Path],
 
         use_kernels = _uses_kernels(srcs) if kernels is None else kernels
         fw_srcs = sorted((FIRMWARE / "boards" / "cortex_m").glob("*.c")) + sorted(fam.glob("*.c"))
-        fw_srcs += sorted((FIRMWARE / "protocol").glob("*.c"))
+        app_dir = FIRMWARE / APPS[app]
+        fw_srcs += sorted(app_dir.glob("*.c"))       # not recursive: mlperf/host/ is a PC harness
         if use_kernels:
             fw_srcs += sorted((FIRMWARE / "kernels").glob("*.c"))
         objects: list[tuple[str, str]] = [("main.c", "obj/main.o")]
@@ -196,9 +217,15 @@ def build_firmware(board: Board | str, model: Path | Sequence[Path],
         ] + (["-flto"] if lto else ["-fcallgraph-info=su"])
         cflags = ["-std=gnu99"]
         include_dirs = [str(FIRMWARE / "include"), str(FIRMWARE / "boards"),
-                        str(FIRMWARE / "protocol"), str(FIRMWARE / "kernels")]
+                        str(app_dir), str(FIRMWARE / "kernels")]
         include_dirs += [str(p.resolve()) for p in model_incs]
-        defines = board_defines(board) + list(extra_defines)
+        defines = board_defines(board)
+        if app == "mlperf":
+            defines += [f'TF_MLPERF_MODEL_ID="{mlperf_model_id}"',
+                        f"TF_MLPERF_DB_BYTES={mlperf_db_bytes or _model_input_bytes(srcs)}"]
+        # An extra define replaces a default of the same name (no "redefined" warning).
+        given = {d.split("=", 1)[0] for d in extra_defines}
+        defines = [d for d in defines if d.split("=", 1)[0] not in given] + list(extra_defines)
         linkflags = cflags_core + [
             f"-{opt}", "-T", "linker.ld", "-nostartfiles", "--specs=nano.specs",
             "-Wl,--gc-sections", "-Wl,-Map=firmware.map", "-Wl,--no-warn-rwx-segments",
@@ -209,7 +236,7 @@ def build_firmware(board: Board | str, model: Path | Sequence[Path],
         post_link = fam / "post_link.py"
         summary = f"-{opt}{' -flto' if lto else ''}"
         _write_if_changed(out / "main.c", _render("main.c.j2", board=board, model_name=model_name,
-                                                  build_summary=summary))
+                                                  build_summary=summary, app=app))
         _write_if_changed(out / "linker.ld", _render(
             "linker.ld.j2", board=board, regions=board.regions, roles=board.roles,
             stack_bytes=board.stack_bytes, heap_bytes=board.heap_bytes,
@@ -217,8 +244,9 @@ def build_firmware(board: Board | str, model: Path | Sequence[Path],
         _write_if_changed(out / "SConstruct", _render(
             "SConstruct.j2", board_name=board.name, model_name=model_name, out_dir=str(out),
             tool_prefix=TOOL_PREFIX, ccflags=ccflags, cflags=cflags, include_dirs=include_dirs,
-            defines=defines, linkflags=linkflags, libs=libs, objects=objects, jobs=jobs,
-            verbose=verbose,
+            # SCons runs the compiler through the shell: string defines keep their quotes
+            defines=[d.replace('"', '\\"') for d in defines], linkflags=linkflags, libs=libs,
+            objects=objects, jobs=jobs, verbose=verbose,
             post_link=post_link.read_text().rstrip() if post_link.exists() else ""))
 
         cmd = [sys.executable, "-m", "SCons", "-Q", "-C", str(out)]
@@ -257,7 +285,7 @@ def build_firmware(board: Board | str, model: Path | Sequence[Path],
         manifest = {
             "tinyflow_manifest": 1,
             "board": board.name, "board_file": str(board.path), "model": model_name,
-            "opt": opt, "lto": lto, "ccflags": ccflags, "linkflags": linkflags,
+            "app": app, "opt": opt, "lto": lto, "ccflags": ccflags, "linkflags": linkflags,
             "defines": defines, "compiler": _compiler_version(),
             "model_sources": [str(s) for s in srcs],
             "artifacts": {k: {"path": p.name, "sha256": _sha256(p)}
@@ -268,6 +296,19 @@ def build_firmware(board: Board | str, model: Path | Sequence[Path],
         if rebuilt or not result.manifest.exists():
             result.manifest.write_text(json.dumps(manifest, indent=2) + "\n")
         return result
+
+
+_INPUT_BYTES = re.compile(r"tf_inputs\[\d+\]\s*=\s*\{[^{]*\{[^}]*?\.bytes\s*=\s*(\d+)", re.S)
+
+
+def _model_input_bytes(srcs: list[Path]) -> int:
+    """The model's first input in bytes, for the MLPerf db buffer: read from the generated
+    model C (its tf_inputs table); MLPerf's 96x96x3 when no source has one."""
+    for s in srcs:
+        m = _INPUT_BYTES.search(s.read_text(errors="replace"))
+        if m:
+            return int(m.group(1))
+    return 27648
 
 
 @contextlib.contextmanager
