@@ -255,15 +255,21 @@ def _forced_plan(model: Model):
 
 
 @pytest.fixture(scope="module")
-def forced_cases():
+def forced_cases() -> list[tuple[bytes, Model, object]]:
+    """Three models of about seven branches each (the device protocol lists at most 8
+    inputs), every windowed output forced over its input."""
     from kernel_cases import build
 
-    data = build("overlap_forced", _forced_spec(), _forced_make)
-    model = parse_model(data, name="forced")
-    plan, forced = _forced_plan(model)
+    spec, out, forced = _forced_spec(), [], 0
+    for k in range(3):
+        data = build("overlap_forced", spec[k::3], _forced_make)
+        model = parse_model(data, name=f"forced{k}")
+        plan, n = _forced_plan(model)
+        assert_plan_sound(model, plan)
+        out.append((data, model, plan))
+        forced += n
     assert forced >= 16
-    assert_plan_sound(model, plan)
-    return data, model, plan
+    return out
 
 
 @pytest.mark.xdist_group("tf")
@@ -271,13 +277,13 @@ def test_forced_overlap_single_ops_bit_exact_on_host(forced_cases):
     from tinyflow.hostengine import HostEngine
     from tinyflow.oracle import TflmOracle
 
-    data, model, plan = forced_cases
-    engine, oracle = HostEngine(model, plan=plan), TflmOracle(data)
     rng = np.random.default_rng(3)
-    for _ in range(3):
-        xs = random_inputs(model, rng)
-        for j, (a, b) in enumerate(zip(engine.invoke(xs), oracle.invoke(xs))):
-            assert np.array_equal(a, b), f"output {j} ({model.operators[j].opcode})"
+    for data, model, plan in forced_cases:
+        engine, oracle = HostEngine(model, plan=plan), TflmOracle(data)
+        for _ in range(3):
+            xs = random_inputs(model, rng)
+            for j, (a, b) in enumerate(zip(engine.invoke(xs), oracle.invoke(xs))):
+                assert np.array_equal(a, b), f"{model.name} output {j}"
 
 
 @pytest.mark.slow
@@ -291,13 +297,14 @@ def test_forced_overlap_single_ops_bit_exact_on_board(board, forced_cases, tmp_p
     from tinyflow.device import run_on_board
     from tinyflow.oracle import TflmOracle
 
-    data, model, plan = forced_cases
-    gen = codegen.generate(model, tmp_path / "gen", name="forced", plan=plan)
-    elf = build_firmware(board, [gen.c_file], tmp_path / "fw", model_name="forced").elf
     rng = np.random.default_rng(5)
-    inputs = [random_inputs(model, rng) for _ in range(2)]
-    oracle = TflmOracle(data)
-    for k, (xs, r) in enumerate(zip(inputs, run_on_board(board, elf, inputs))):
-        for j, (got, want) in enumerate(zip(r.outputs, oracle.invoke(xs))):
-            want = np.ascontiguousarray(want).tobytes()
-            assert got == want, f"{board}, input {k}, output {j}: differs from TFLM"
+    for data, model, plan in forced_cases:
+        d = tmp_path / model.name
+        gen = codegen.generate(model, d / "gen", name=model.name, plan=plan)
+        elf = build_firmware(board, [gen.c_file], d / "fw", model_name=model.name).elf
+        inputs = [random_inputs(model, rng) for _ in range(2)]
+        oracle = TflmOracle(data)
+        for k, (xs, r) in enumerate(zip(inputs, run_on_board(board, elf, inputs))):
+            for j, (got, want) in enumerate(zip(r.outputs, oracle.invoke(xs))):
+                want = np.ascontiguousarray(want).tobytes()
+                assert got == want, f"{board}, {model.name}, input {k}, output {j}: not TFLM's"
