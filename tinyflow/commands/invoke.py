@@ -4,17 +4,29 @@
     tinyflow invoke --model M.tflite --input X.npy --engine tflm          # the oracle
     tinyflow invoke --model M.tflite --input X.npy --compare [--layers]   # agreement report
 
+    tinyflow invoke --board qemu-m7 --model M --input X.npy [--compare] [--layers]
+    tinyflow invoke --board nucleo-h7 --port /dev/ttyACM0 --model M --input X.npy
+    tinyflow invoke --board qemu-m4 --model runs/ser/.../model_int8.tflite --input clip.wav
+
 X is one input (shaped as the model input) or many stacked along a new leading axis; the
 output is stacked the same way. A float X for an int8 model is quantized with the model's
 input scale and zero point. Multi-input models take --input once per input. With
 --compare, exit status 0 means every output byte agreed.
+
+With --board the inputs run on the board over the serial link: a virtual board's firmware
+is built (as `tinyflow build` does, into the same folder) and QEMU started here; a real
+board needs --port and this model's firmware flashed. The report adds instructions
+(virtual) or cycles (real) per inference, the arena and the stack high-water mark;
+--compare checks the board against the host engine and tflite-micro; --layers gives the
+cycles of every layer (the firmware is built with --profile). A speech-emotion model with
+a .wav input runs the raw-audio firmware and prints arousal, dominance and valence.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from tinyflow.commands._common import add_json, add_model
+from tinyflow.commands._common import add_board, add_json, add_model
 
 ENGINES = ("tinyflow", "tflm")  # the firmware issue adds a --board B form (see _runner)
 
@@ -32,7 +44,14 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="run both engines and report agreement (exit 1 on any difference)")
     p.add_argument("--layers", action="store_true",
                    help="with --compare: diff every layer's output and name the first that "
-                        "differs")
+                        "differs; with --board: cycles per layer")
+    add_board(p, required=False)
+    p.add_argument("--port", metavar="PORT",
+                   help="with --board: serial port of a real board running this model's "
+                        "firmware (or of a QEMU started elsewhere)")
+    p.add_argument("--features", metavar="CONFIG_JSON",
+                   help="speech emotion with a .wav input: the training run's config.json "
+                        "(default: the one beside the model)")
     add_json(p)
 
 
@@ -131,22 +150,33 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from tinyflow.errors import TinyflowError
-    from tinyflow.models import tflite_path
     from tinyflow.ir import load_model
+    from tinyflow.models import tflite_path
     from tinyflow.ui import emit_json, status, table
 
     path = tflite_path(args.model)
+    if args.board and any(str(x).lower().endswith(".wav") for x in args.input):
+        return _run_wav(args, path)
+    if args.port and not args.board:
+        raise TinyflowError("--port needs --board (the board the firmware was built for)")
     model = load_model(path)
     data = path.read_bytes()
     samples, n, stacked = _load_inputs(args.input, model)
-    if args.layers and not args.compare:
-        raise TinyflowError("--layers needs --compare")
+    if args.layers and not args.compare and not args.board:
+        raise TinyflowError("--layers needs --compare (or --board for cycles per layer)")
     engines = list(ENGINES) if args.compare else [args.engine]
     results, timings = {}, {}
+    device: dict | None = None
+    if args.board:
+        status(f"running {n} input(s) on {args.board} ...")
+        results["board"], timings["board"], device = _run_board(args, path, model, samples)
+        engines = ["board"] + (list(ENGINES) if args.compare else [])
     for eng in engines:
+        if eng == "board":
+            continue
         status(f"running {n} input(s) through {eng} ...")
         results[eng], timings[eng] = _run_all(_runner(eng, model, data), samples)
-    main_engine = "tinyflow" if args.compare else args.engine
+    main_engine = "board" if args.board else "tinyflow" if args.compare else args.engine
     outputs = _stack(results[main_engine], len(model.outputs), stacked)
     if args.out:
         if len(outputs) == 1:
@@ -161,7 +191,13 @@ def run(args: argparse.Namespace) -> int:
         "inferences_per_s": {e: (n / timings[e] if timings[e] > 0 else None) for e in engines},
     }
     ok = True
-    if args.compare:
+    if device is not None:
+        report["device"] = device
+    if args.compare and args.board:
+        cmp = {other: _agreement(results, model, "board", other) for other in ENGINES}
+        report["compare"] = cmp
+        ok = all(c["differing_bytes"] == 0 for c in cmp.values())
+    elif args.compare:
         cmp = _agreement(results, model)
         report["compare"] = cmp
         ok = cmp["differing_bytes"] == 0
@@ -175,6 +211,13 @@ def run(args: argparse.Namespace) -> int:
                                 "per_layer": [d.to_dict() for d in diffs]}
     if args.json:
         emit_json(report)
+        return 0 if ok else 1
+    if device is not None:
+        _print_device(device, outputs, model, report.get("compare"))
+        if args.out:
+            print(f"wrote {args.out}")
+        if "compare" in report:
+            print("PASS: bit-exact" if ok else "FAIL: outputs differ")
         return 0 if ok else 1
     if not args.compare:
         for o, t in zip(outputs, model.outputs):
@@ -204,10 +247,10 @@ def run(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _agreement(results: dict, model) -> dict:
+def _agreement(results: dict, model, first: str = "tinyflow", second: str = "tflm") -> dict:
     import numpy as np
 
-    a, b = results["tinyflow"], results["tflm"]
+    a, b = results[first], results[second]
     diff = total = max_abs = 0
     first = None
     for k, (oa, ob) in enumerate(zip(a, b)):
@@ -222,3 +265,118 @@ def _agreement(results: dict, model) -> dict:
                                                   y.astype(np.float64)).max()))
     return {"differing_bytes": diff, "total_bytes": total, "max_abs_diff": max_abs,
             "first_differing_input": first}
+
+
+# ------------------------------------------------------------------ on a board
+
+def _board_elf(board, path, model, profile: bool):
+    """A virtual board's firmware for this model, built as `tinyflow build` builds it
+    (same folder, so an up-to-date build costs a second of SCons)."""
+    from tinyflow import codegen
+    from tinyflow.build import build_firmware, default_out_dir
+    from tinyflow.pipeline import Stage
+    from tinyflow.plan import plan_memory
+
+    name = codegen.c_name(model.name if model.name else path.stem)
+    out = default_out_dir(board, name)
+    with Stage(f"build the firmware for {board.name}"):
+        gen = codegen.generate(model, out / "model", name=name, profile=profile,
+                               plan=plan_memory(model))
+        return build_firmware(board, [gen.c_file], out, model_name=name).elf
+
+
+def _run_board(args, path, model, samples) -> tuple[list, float, dict]:
+    """Every sample on the board: (outputs per sample, seconds, device report)."""
+    import time
+
+    import numpy as np
+
+    from tinyflow.boards import get_board
+    from tinyflow.device import open_device
+
+    board = get_board(args.board, args.boards_dir)
+    elf = None
+    if board.is_virtual and not args.port:
+        elf = _board_elf(board, path, model, profile=args.layers)
+    outs, runs = [], []
+    with open_device(board, elf, port=args.port, expect_hash=model.sha256) as dev:
+        t0 = time.perf_counter()
+        for xs in samples:
+            r = dev.run(list(xs), profile=args.layers)
+            runs.append(r)
+            outs.append([np.frombuffer(o, model.tensors[t].dtype).reshape(model.tensors[t].shape)
+                         for o, t in zip(r.outputs, model.outputs)])
+        seconds = time.perf_counter() - t0
+        info, to_ins = dev.info, dev.link.to_instructions
+    virtual = info.virtual
+    unit = "instructions" if virtual else "cycles"
+    per = [r.instructions if virtual else r.cycles for r in runs]
+    device = {"board": info.board, "core": info.core, "port": args.port, "elf": str(elf or ""),
+              "build": info.build, "clock_hz": info.clock_hz, "unit": unit,
+              "per_inference": per, "mean": sum(per) / len(per) if per else None,
+              "ms_at_clock": [round(1e3 * c / info.clock_hz, 3) for c in per],
+              "arena_bytes": info.arena_bytes, "stack_bytes": info.stack_bytes,
+              "stack_used": max((r.stack_used for r in runs), default=0)}
+    if args.layers:
+        cyc = runs[0].layer_cycles if runs else []
+        if not cyc:
+            device["layers"] = None
+            device["layers_note"] = ("the firmware has no per-layer timing: rebuild it with "
+                                     "tinyflow build --profile")
+        else:
+            ops = model.operators
+            device["layers"] = [
+                {"index": i, "op": ops[i].opcode if i < len(ops) else "?",
+                 unit: (to_ins(c) if virtual else c)} for i, c in enumerate(cyc)]
+    return outs, seconds, device
+
+
+def _print_device(device: dict, outputs: list, model, compare: dict | None) -> None:
+    import numpy as np
+
+    from tinyflow.ui import table
+
+    for o, t in zip(outputs, model.outputs):
+        print(f"{model.tensors[t].name}: {list(o.shape)} {o.dtype}")
+        if o.size <= 64:
+            print(np.array2string(o, threshold=64))
+    unit = device["unit"]
+    per = device["per_inference"]
+    print(f"\n{device['board']} ({device['core']}): {device['mean']:,.0f} {unit} per inference"
+          + (f" ({len(per)} inputs, {min(per):,}..{max(per):,})" if len(per) > 1 else "")
+          + ("" if unit == "cycles" else "  [QEMU -icount: instructions, not cycles]"))
+    print(f"arena {device['arena_bytes']:,} B; stack high-water {device['stack_used']:,} B "
+          f"of {device['stack_bytes']:,} B")
+    if device.get("layers"):
+        rows = [(str(ly["index"]), ly["op"], f"{ly[unit]:,}") for ly in device["layers"]]
+        print(table(rows, ["layer", "op", unit], align="llr"))
+    elif "layers_note" in device:
+        print(device["layers_note"])
+    if compare:
+        for other, c in compare.items():
+            print(f"board vs {other}: {c['differing_bytes']:,} of {c['total_bytes']:,} output "
+                  f"bytes differ (max |diff| {c['max_abs_diff']})")
+
+
+def _run_wav(args, path) -> int:
+    """A speech-emotion model and a .wav: the raw-audio firmware prints A/D/V."""
+    from tinyflow import ser_app
+    from tinyflow.errors import TinyflowError
+    from tinyflow.ui import emit_json
+
+    if len(args.input) != 1:
+        raise TinyflowError("a .wav input goes alone: one clip per invoke")
+    if args.port:
+        raise TinyflowError("a .wav on a real board: stream it with tinyflow listen --port",
+                            hint="invoke --input clip.wav starts virtual boards only")
+    params = ser_app.params_for_model(path, args.features)
+    r = ser_app.invoke_wav(args.board, path, args.input[0], params)
+    if args.json:
+        emit_json(r)
+        return 0
+    print(f"arousal {r['arousal']:.3f}  dominance {r['dominance']:.3f}  "
+          f"valence {r['valence']:.3f}")
+    if r["instructions"] is not None:
+        print(f"{r['board']}: front end {r['frontend_instructions']:,} + network "
+              f"{r['network_instructions']:,} instructions ({r['samples']:,} samples)")
+    return 0
