@@ -154,7 +154,10 @@ class _Rule:
     lead: int
 
 
-def _overlap_rules(model: Model, bufs: list[Buffer], align: int) -> dict[tuple[int, int], _Rule]:
+Rules = dict[tuple[int, int], _Rule]   # (src buffer, dst buffer) -> rule
+
+
+def _overlap_rules(model: Model, bufs: list[Buffer], align: int) -> Rules:
     """(src buffer, dst buffer) -> how dst may overlap src; every pair justified by the
     kernel's write order through allowed_overlap, and only where src is dead after the op."""
     from tinyflow.codegen.overlap import allowed_overlap
@@ -162,7 +165,7 @@ def _overlap_rules(model: Model, bufs: list[Buffer], align: int) -> dict[tuple[i
     group = {t: i for i, b in enumerate(bufs) for t in b.tensors}
     # bytes that must survive the op that last reads them: model outputs, and state
     pinned = set(model.outputs) | {t.index for t in model.tensors if t.is_variable}
-    rules: dict[tuple[int, int], _Rule] = {}
+    rules: Rules = {}
     for op in model.operators:
         a = allowed_overlap(model, op)
         if a is None or op.outputs[0] not in group:
@@ -183,9 +186,6 @@ def _overlap_rules(model: Model, bufs: list[Buffer], align: int) -> dict[tuple[i
                 continue
             rules[(src, dst)] = _Rule(op.index, a.exact, _align(a.lead, align))
     return rules
-
-
-Rules = dict[tuple[int, int], _Rule]
 
 
 def _place(bufs: list[Buffer], order: list[int], rules: Rules, align: int,
@@ -222,7 +222,6 @@ def _place(bufs: list[Buffer], order: list[int], rules: Rules, align: int,
                         if all(c == h or not lo < c < hi for lo, hi, h in bans))
         placed.add(i)
     return _align(max((b.end for b in bufs), default=0), align)
-
 
 
 def _orders(bufs: list[Buffer], align: int, tries: int) -> list[list[int]]:
