@@ -248,8 +248,9 @@ class Link:
         self.ser.write(data)
         self.ser.flush()
 
-    def _read_frame(self, deadline: float) -> tuple[int, int, bytes] | None:
-        """The next valid frame, or None at the deadline. Corrupt frames are skipped."""
+    def read_frame(self, deadline: float) -> tuple[int, int, bytes] | None:
+        """The next valid frame, or None at the deadline. Corrupt frames are skipped.
+        Public for protocols layered on the link (evaluate/pipeline.py)."""
         while True:
             while b"\x00" in self._buf:
                 i = self._buf.index(0)
@@ -276,7 +277,9 @@ class Link:
             if len(self._buf) > 1 << 16:     # a flood without delimiters: keep the tail
                 del self._buf[:-4096]
 
-    def _unsolicited(self, cmd: int, payload: bytes) -> bool:
+    def handle_unsolicited(self, cmd: int, payload: bytes) -> bool:
+        """True if the frame was a device log line (recorded); raises DeviceFault on a
+        fault report; False for anything else (a reply)."""
         if cmd == MSG_LOG:
             text = payload.decode("utf-8", "replace")
             self.logs.append(text)
@@ -305,11 +308,11 @@ class Link:
             self.ser.flush()
             deadline = time.monotonic() + timeout
             while True:
-                f = self._read_frame(deadline)
+                f = self.read_frame(deadline)
                 if f is None:
                     break                     # timed out: resend
                 rcmd, rseq, body = f
-                if self._unsolicited(rcmd, body):
+                if self.handle_unsolicited(rcmd, body):
                     continue
                 if rseq != seq:
                     self.stale_frames += 1
@@ -360,17 +363,21 @@ class Link:
                 raise LinkError(f"device acknowledged input bytes up to {end}, "
                                 f"expected {off + len(part)}")
 
-    def load_input(self, index: int, data: bytes) -> None:
-        """Virtual boards: put an input in place through a host file (semihosting)."""
+    def load_payload(self, index: int, data: bytes, tag: str = "") -> bytes:
+        """The LOAD request payload for `data` into input `index`: the bytes go to a host
+        file (one per `tag`, so pipelined samples do not overwrite each other's)."""
         import tempfile
         from pathlib import Path
 
         if self._load_dir is None:
             self._load_dir = tempfile.TemporaryDirectory(prefix="tinyflow-load-")
-        path = Path(self._load_dir.name) / f"input{index}.bin"
+        path = Path(self._load_dir.name) / f"input{index}{tag}.bin"
         path.write_bytes(data)
-        name = str(path.resolve()).encode()
-        end = struct.unpack("<I", self.request(CMD_LOAD, struct.pack("<BI", index, 0) + name))[0]
+        return struct.pack("<BI", index, 0) + str(path.resolve()).encode()
+
+    def load_input(self, index: int, data: bytes) -> None:
+        """Virtual boards: put an input in place through a host file (semihosting)."""
+        end = struct.unpack("<I", self.request(CMD_LOAD, self.load_payload(index, data)))[0]
         if end != len(data):
             raise LinkError(f"device loaded {end} bytes of input {index}, expected {len(data)}")
 

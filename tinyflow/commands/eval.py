@@ -37,6 +37,12 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="samples per batch sent to a target (pipelined on a board)")
     p.add_argument("--features", metavar="CONFIG_JSON",
                    help="SER: log-mel parameters (a training run's config.json)")
+    p.add_argument("--features-upload", action="store_true",
+                   help="SER on a board: send the host's int8 features (the network "
+                        "firmware) instead of 16 kHz audio to the raw-audio firmware")
+    p.add_argument("--uart", action="store_true",
+                   help="virtual boards: inputs over the emulated UART, as on a real board "
+                        "(default: a host file through semihosting, several times faster)")
     p.add_argument("--no-html", action="store_true", help="do not write RUN_DIR/report.html")
     add_json(p)
 
@@ -63,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
     if args.features:
         features = json.loads(Path(args.features).read_text()).get("features")
     board_info, workers, unit = None, None, "cycles"
+    from tinyflow.evaluate.data import detect_kind
+    from tinyflow.ir import load_model
+
+    model = load_model(model_path)
+    ser = detect_kind(Path(args.dataset)) == "ser" if Path(args.dataset).exists() else False
+    raw_audio = target == "device" and ser and not args.features_upload
     if target == "device":
         if not args.board:
             raise TinyflowError("evaluating on a device needs --board",
@@ -70,12 +82,17 @@ def run(args: argparse.Namespace) -> int:
         from tinyflow.evaluate.board import board_workers
 
         board_info, workers, unit = board_workers(args.board, model_path, ports=args.port,
-                                                  jobs=args.jobs, boards_dir=args.boards_dir)
+                                                  jobs=args.jobs, boards_dir=args.boards_dir,
+                                                  uart=args.uart, raw_audio=raw_audio,
+                                                  features=features)
     elif args.board:
         status(f"note: --target {target} runs on this machine; --board {args.board} is ignored")
+    # The model's own name (a run's config.json) and its hash: a retrained model gets a
+    # new folder instead of colliding with the old run.
     out = Path(args.out) if args.out else Path("runs") / "eval" / "-".join(
-        [model_path.stem, args.board if target == "device" else target,
-         Path(args.dataset).resolve().name, args.split]
+        [model.name, model.sha256[:8], args.board if target == "device" else target]
+        + (["audio"] if raw_audio else [])
+        + [Path(args.dataset).resolve().name, args.split]
         + ([args.shard.replace("/", "of")] if args.shard else []))
     res = evaluate(model_path, args.dataset, out, split=args.split, target=target,
                    references=refs, workers=workers, board=board_info, cycle_unit=unit,

@@ -10,6 +10,12 @@ against `--board` and the .tflite, so a stale firmware is an error, not wrong nu
 
 Timing comes from the device: `cycles` of its own timer per inference. On a virtual board
 those are converted to executed instructions (QEMU -icount), and the results say so.
+
+On a virtual board started here, inputs go through a host file and semihosting (LOAD,
+docs/protocol.md) instead of the emulated UART (`uart=False`, the default): the same
+bytes reach the same tensor, several times faster. `uart=True` keeps the serial path that
+a real board uses. `raw_audio=True` (speech emotion) builds the SER firmware (front end +
+network, `tinyflow.ser_app`) and sends each clip's int16 audio instead of features.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ class BoardTarget:
                  icount_shift: int | None = None, session: Any = None, timeout: float = 2.0,
                  connect_timeout: float = 15.0, sample_retries: int = 3,
                  invoke_timeout: float = 30.0, window: int | None = None,
-                 expect_board: str | None = None):
+                 expect_board: str | None = None, fast_load: bool = False):
         from tinyflow.link import Link
 
         self.name = name
@@ -54,7 +60,8 @@ class BoardTarget:
         # sample slowed by retries must not stretch the timeout (that feeds on itself).
         self.invoke_timeout = invoke_timeout
         self._fastest = float("inf")
-        self.link = Link(port, baudrate=baudrate, timeout=timeout, icount_shift=icount_shift)
+        self.link = Link(port, baudrate=baudrate, timeout=timeout, icount_shift=icount_shift,
+                         fast_load=fast_load)
         try:
             self.hello = self.link.connect(timeout=connect_timeout)
         except BaseException:
@@ -78,9 +85,10 @@ class BoardTarget:
 
     def info_dict(self) -> dict[str, Any]:
         d = self.hello.to_dict()
-        return {k: d[k] for k in ("board", "core", "build", "clock_hz", "virtual", "dwt",
-                                  "arena_bytes", "stack_bytes", "n_layers", "model",
-                                  "model_hash", "max_payload")}
+        return {**{k: d[k] for k in ("board", "core", "build", "clock_hz", "virtual", "dwt",
+                                     "arena_bytes", "stack_bytes", "n_layers", "model",
+                                     "model_hash", "max_payload")},
+                "input_path": "semihosting" if self.link.fast_load else "uart"}
 
     def info(self) -> dict[str, Any]:
         return {"role": self.role, "name": self.name, **self.info_dict()}
@@ -199,26 +207,39 @@ def firmware_for(board: Any, model_path: Path, out_dir: Path | None = None) -> P
     """Generate the model's C and build the firmware for `board` (SCons skips what is
     up to date). Returns the ELF."""
     from tinyflow.build import build_firmware
-    from tinyflow.codegen import generate
+    from tinyflow.codegen import c_name, generate
     from tinyflow.ir import load_model
 
     model = load_model(model_path)
-    name = model_path.stem
+    name = c_name(model.name)            # the run's model name, not the .tflite stem
     out = out_dir or Path("build") / board.name / f"{name}-{model.sha256[:8]}"
     gen = generate(model, out / "model", name=name)
     return build_firmware(board, [gen.c_file], out / "fw", model_name=name).elf
+
+
+def ser_params(model_path: Path, features: dict[str, Any] | None = None) -> Any:
+    """The front-end parameters of a SER model: `features` (as recorded in a run's
+    config.json), else the config.json beside the model (tinyflow.ser_app)."""
+    from tinyflow.features import LogMelParams
+    from tinyflow.ser_app import params_for_model
+
+    return LogMelParams.from_dict(features) if features else params_for_model(model_path)
 
 
 def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[str] | None = None,
                   jobs: int = 1, boards_dir: list[str] | None = None,
                   elf: Path | None = None, port_wrapper: Callable[[str], Any] | None = None,
                   link_timeout: float = 2.0, invoke_timeout: float = 30.0,
-                  window: int | None = None,
+                  window: int | None = None, uart: bool = False, raw_audio: bool = False,
+                  features: dict[str, Any] | None = None,
                   ) -> tuple[dict[str, Any], list[Callable[[], Target]], str]:
     """(board record for the results header, one target factory per worker, cycle unit).
 
     `port_wrapper` turns a port path into what the link opens (tests put a fault-injecting
-    proxy there); by default the path itself.
+    proxy there); by default the path itself. `uart`: virtual boards get their inputs over
+    the emulated UART, as a real board does, instead of through semihosting. `raw_audio`:
+    the SER firmware with the front end; each sample is sent as int16 audio (`features`:
+    the run's log-mel parameters, default the config.json beside the model).
     """
     from tinyflow.boards import get_board
     from tinyflow.ir import load_model
@@ -226,25 +247,42 @@ def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[st
 
     board = get_board(board_name, boards_dir)
     model_path = Path(model_path)
-    sha = load_model(model_path).sha256
+    net = load_model(model_path)
+    sha = net.sha256
     wrap = port_wrapper or (lambda p: p)
     record = {"name": board.name, "core": board.core, "clock_hz": board.clock_hz,
-              "virtual": board.is_virtual, "baud": board.console.baud}
+              "virtual": board.is_virtual, "baud": board.console.baud,
+              "input": "raw_audio" if raw_audio else "tensor"}
+    params = ser_params(model_path, features) if raw_audio else None
+    if raw_audio:
+        from tinyflow.ser_app import make_audio_target
+
+        record["features"] = params.to_dict()
+
+    def target(port: Any, name: str, **kw: Any) -> Target:
+        """A board target, or the SER audio target (the same constructor plus params)."""
+        kw.setdefault("baudrate", board.console.baud)
+        kw.update(timeout=link_timeout, invoke_timeout=invoke_timeout, window=window,
+                  expect_board=board.name)
+        if raw_audio:
+            return make_audio_target(port, sha, name, params, **kw)
+        return BoardTarget(port, sha, name, **kw)
+
     if ports:
         # Boards already running this model's firmware: real ones, or QEMU instances
         # started elsewhere (tinyflow flash --detach prints the pty).
         shift = board.qemu.icount_shift if board.is_virtual else None
         if shift is not None:
             record["icount_shift"] = shift
-        return record, [lambda p=p: BoardTarget(wrap(p), sha, p, baudrate=board.console.baud,
-                                                icount_shift=shift, timeout=link_timeout,
-                                                invoke_timeout=invoke_timeout, window=window,
-                                                expect_board=board.name)
+        # Ports: the serial path always (a real board, or a QEMU whose host may be another).
+        return record, [lambda p=p: target(wrap(p), p, icount_shift=shift)
                         for p in ports], "instructions" if board.is_virtual else "cycles"
     if board.is_virtual:
         from tinyflow.runners import get_runner
 
         record["icount_shift"] = board.qemu.icount_shift
+        fast = not uart and not raw_audio      # the SER app takes audio over the link
+        record["input_path"] = "semihosting" if fast else "uart"
         runner = get_runner(board)
         runner.check()
         built: list[Path] = [elf] if elf is not None else []
@@ -256,7 +294,12 @@ def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[st
             with build_lock:
                 if not built:
                     status(f"building the firmware for {board.name} ...")
-                    built.append(firmware_for(board, model_path))
+                    if raw_audio:
+                        from tinyflow.ser_app import build_ser_firmware
+
+                        built.append(build_ser_firmware(board, params, net).elf)
+                    else:
+                        built.append(firmware_for(board, model_path))
                 return built[0]
 
         detached = None
@@ -270,12 +313,9 @@ def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[st
                 # `tinyflow flash --detach` left this board running: use it if it runs
                 # this model, and leave it running afterwards.
                 try:
-                    return BoardTarget(wrap(detached["port"]), sha, f"{board.name}#0",
-                                       baudrate=board.console.baud,
-                                       icount_shift=board.qemu.icount_shift,
-                                       timeout=link_timeout, invoke_timeout=invoke_timeout,
-                                       window=window, connect_timeout=5.0,
-                                       expect_board=board.name)
+                    return target(wrap(detached["port"]), f"{board.name}#0",
+                                  icount_shift=board.qemu.icount_shift, connect_timeout=5.0,
+                                  **({} if raw_audio else {"fast_load": fast}))
                 except TinyflowError as e:
                     status(f"not using the detached {board.name} ({e.message}); "
                            "starting a new one")
@@ -285,10 +325,8 @@ def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[st
             except BaseException:
                 session.stop()
                 raise
-            return BoardTarget(port, sha, f"{board.name}#{k}", baudrate=board.console.baud,
-                               icount_shift=board.qemu.icount_shift, session=session,
-                               timeout=link_timeout, invoke_timeout=invoke_timeout,
-                               window=window, expect_board=board.name)
+            return target(port, f"{board.name}#{k}", icount_shift=board.qemu.icount_shift,
+                          session=session, **({} if raw_audio else {"fast_load": fast}))
 
         return record, [lambda k=k: start(k) for k in range(max(1, jobs))], "instructions"
     raise TinyflowError(f"evaluating on {board.name} needs --port (the board's serial port)",

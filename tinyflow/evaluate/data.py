@@ -12,13 +12,18 @@ what evaluation needs on top:
 - a **fingerprint** of the split (the CSV rows and the preprocessing), so a resumed run
   refuses to mix results from a different dataset;
 - `inputs(sample)`: the int8 tensors the model takes, quantized with the model's own
-  input scale and zero point, exactly as `tinyflow.quantize.Int8Runner` does.
+  input scale and zero point, exactly as `tinyflow.quantize.Int8Runner` does. For speech
+  emotion the log-mel features come from `tinyflow.frontend.HostFrontend`: the device's
+  C front end compiled for the host, so host features equal the board's bit for bit;
+- `audio(sample)`: the clip as 16 kHz int16 samples, for boards that compute the
+  features themselves (raw-audio mode).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +58,9 @@ class EvalDataset:
     preprocessing: dict[str, Any]
     _files: dict[str, Path] = field(default_factory=dict, repr=False)
     _model: Model | None = field(default=None, repr=False)
-    _logmel: Any = field(default=None, repr=False)
+    _frontend: Any = field(default=None, repr=False)      # HostFrontend (SER)
+    params: Any = None                                     # LogMelParams (SER)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def describe(self) -> dict[str, Any]:
         return {"kind": self.kind, "task": self.task, "path": str(self.path),
@@ -73,16 +80,42 @@ class EvalDataset:
         else:
             from tinyflow.datasets.ser_manifest import load_wav
 
-            x = self._logmel(load_wav(path))[..., None]
+            _check_int8(t)
+            wave = load_wav(path, self.params.sample_rate)
+            with self._lock:      # one front-end state per dataset; workers are threads
+                q8 = self._frontend.clip_q8(wave, float(t.quant.scale[0]),
+                                            int(t.quant.zero_point[0]))
+            return [q8.reshape(t.shape)]
         return [quantize_input(x, self._model)]
+
+    def audio(self, sample: Sample) -> list[np.ndarray]:
+        """A speech-emotion sample as the device's raw-audio input: 16 kHz int16 samples.
+        Clips longer than the board accepts are refused here, naming the sample."""
+        from tinyflow.datasets.ser_manifest import load_wav
+        from tinyflow.frontend import to_pcm16
+        from tinyflow.ser_app import MAX_CLIP_SECONDS
+
+        if self.kind != "ser":
+            raise TinyflowError(f"{self.path} holds images; raw audio is for speech emotion")
+        pcm = to_pcm16(load_wav(self._files[sample.id], self.params.sample_rate))
+        sr = self.params.sample_rate
+        if pcm.size > MAX_CLIP_SECONDS * sr:
+            raise TinyflowError(f"sample {sample.id}: {pcm.size / sr:.2f} s of audio; the "
+                                f"raw-audio firmware accepts clips up to {MAX_CLIP_SECONDS:g} s",
+                                hint="trim the clip, or evaluate with --features-upload")
+        return [pcm]
+
+
+def _check_int8(t: Any) -> None:
+    if t.dtype != "int8" or t.quant is None:
+        raise TinyflowError(f"input '{t.name}' is {t.dtype}; evaluation feeds int8 inputs",
+                            hint="quantize with int8 inputs: tinyflow quantize")
 
 
 def quantize_input(x: np.ndarray, model: Model) -> np.ndarray:
     """float → the model's int8 input: clip(round(x / scale) + zero_point)."""
     t = model.tensors[model.inputs[0]]
-    if t.dtype != "int8" or t.quant is None:
-        raise TinyflowError(f"input '{t.name}' is {t.dtype}; evaluation feeds int8 inputs",
-                            hint="quantize with int8 inputs: tinyflow quantize")
+    _check_int8(t)
     s, z = float(t.quant.scale[0]), int(t.quant.zero_point[0])
     q = np.clip(np.round(np.asarray(x, np.float32) / np.float32(s)) + z, -128, 127)
     return q.astype(np.int8).reshape(t.shape)
@@ -153,7 +186,8 @@ def _open_wake_vision(path: Path, model: Model, split: str) -> EvalDataset:
 def _open_ser(path: Path, model: Model, split: str,
               features: dict[str, Any] | None) -> EvalDataset:
     from tinyflow.datasets.ser_manifest import SerManifest
-    from tinyflow.features import LogMel, LogMelParams
+    from tinyflow.features import LogMelParams
+    from tinyflow.frontend import HostFrontend
 
     man = SerManifest(path)
     sp = man.split(split)
@@ -161,7 +195,8 @@ def _open_ser(path: Path, model: Model, split: str,
     if features:
         params = LogMelParams.from_dict(features)
     else:
-        # The zoo varies only the clip length; recover it from the model's frame count.
+        # No training config: the zoo varies only the clip length; recover it from the
+        # model's frame count (a config, when there is one, always wins).
         d = LogMelParams()
         params = LogMelParams(seconds=((shape[1] - 1) * d.hop_length + d.n_fft) / d.sample_rate)
     if shape[1:3] != params.shape:
@@ -173,10 +208,11 @@ def _open_ser(path: Path, model: Model, split: str,
         sid = p.relative_to(man.root).as_posix() if p.is_relative_to(man.root) else str(p)
         samples.append(Sample(sid, i, tuple(float(v) for v in t)))
         files[sid] = p
-    pre = params.to_dict()
+    # the C front end (device bits), not features.py: part of the fingerprint
+    pre = {**params.to_dict(), "frontend": "c"}
     fp = _fingerprint(man.path.read_bytes(), split, pre)
     return EvalDataset("ser", SER_TASK, path, split, samples, fp, pre, files, model,
-                       LogMel(params))
+                       HostFrontend(params), params)
 
 
 def _features_beside(model_path: str | Path | None) -> dict[str, Any] | None:

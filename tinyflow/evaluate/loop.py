@@ -69,7 +69,7 @@ def make_header(job: EvalJob) -> dict[str, Any]:
         "tinyflow": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "task": job.dataset.task,
-        "model": {"name": job.model_path.stem, "path": str(job.model_path), "sha256": m.sha256,
+        "model": {"name": m.name, "path": str(job.model_path), "sha256": m.sha256,
                   "inputs": tensor_info(m, m.inputs), "outputs": tensor_info(m, m.outputs)},
         "board": job.board,
         "cycle_unit": job.cycle_unit,
@@ -178,7 +178,12 @@ def run(job: EvalJob) -> Results:
                     # The references need only the inputs: they run beside the target
                     # (a board mostly waits on its serial port meanwhile).
                     ref_job = pool.submit(_run_refs, refs, inputs) if refs else None
-                    infs = target.run(inputs)
+                    if getattr(target, "raw_audio", False):
+                        # The board computes the features itself from the clip's audio;
+                        # the references keep the host front end's (same C, same bits).
+                        infs = target.run([job.dataset.audio(s) for s in batch])
+                    else:
+                        infs = target.run(inputs)
                     ref_outs = ref_job.result() if ref_job else [{} for _ in inputs]
                     if len(infs) != len(batch):
                         raise TinyflowError(f"{name} returned {len(infs)} results for "

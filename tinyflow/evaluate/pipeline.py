@@ -31,6 +31,7 @@ from typing import Any
 
 from tinyflow.link import (
     CMD_INVOKE,
+    CMD_LOAD,
     CMD_READ,
     CMD_WRITE,
     REPLY,
@@ -76,8 +77,14 @@ def _plan(link: Link, samples: Sequence[Sequence[bytes]]) -> list[_Frame]:
         link.seq = (link.seq + 1) & 0xFF
         frames.append(_Frame(k, cmd, link.seq, encode_frame(cmd, link.seq, payload), check))
 
+    # Virtual boards with fast_load: one LOAD frame per input (a host file, read through
+    # semihosting) instead of the WRITE chunks; each sample of the batch has its own file.
+    fast = bool(getattr(link, "fast_load", False)) and info.virtual
     for k, inputs in enumerate(samples):
         for i, data in enumerate(inputs):
+            if fast:
+                add(k, CMD_LOAD, link.load_payload(i, data, f"-{k}"), _write_ack(len(data)))
+                continue
             for off in range(0, max(len(data), 1), chunk):
                 part = data[off:off + chunk]
                 add(k, CMD_WRITE, struct.pack("<BI", i, off) + part, _write_ack(off + len(part)))
@@ -128,11 +135,11 @@ def _exchange(link: Link, frames: list[_Frame], window: int, busy_window: int,
             in_flight += size
             sent += 1
         link.ser.flush()
-        f = link._read_frame(deadline)      # noqa: SLF001 - same package family, see module doc
+        f = link.read_frame(deadline)
         if f is None:
             break                           # nothing for a whole timeout: the rest is lost
         cmd, seq, body = f
-        if link._unsolicited(cmd, body):    # noqa: SLF001 - logs and faults
+        if link.handle_unsolicited(cmd, body):    # logs and faults
             continue
         # Replies come in order; one for a later frame means the earlier ones were lost.
         idx = next((j for j in range(done, sent) if frames[j].seq == seq), None)
