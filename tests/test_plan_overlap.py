@@ -308,3 +308,22 @@ def test_forced_overlap_single_ops_bit_exact_on_board(board, forced_cases, tmp_p
             for j, (got, want) in enumerate(zip(r.outputs, oracle.invoke(xs))):
                 want = np.ascontiguousarray(want).tobytes()
                 assert got == want, f"{board}, {model.name}, input {k}, output {j}: not TFLM's"
+
+
+def test_check_and_inspect_report_both_arenas(capsys, tmp_path):
+    import json
+
+    from tinyflow.cli import main
+
+    path = tmp_path / "mbv1.tflite"
+    path.write_bytes(reference_bytes("mobilenet_v1"))
+    plan = plan_memory(parse_model(path.read_bytes()))
+    assert main(["check", "-b", "qemu-m7", "-m", str(path), "--no-tflm", "--estimate"]) == 0
+    out = capsys.readouterr().out
+    assert f"arena: tinyflow plan {plan.arena_size:,} B" in out
+    assert "without overlap 55,296 B" in out
+    main(["check", "-b", "qemu-m7", "-m", str(path), "--no-tflm", "--estimate", "--json"])
+    d = json.loads(capsys.readouterr().out)
+    assert (d["arena_bytes"], d["arena_bytes_without_overlap"]) == (plan.arena_size, 55_296)
+    assert main(["inspect", str(path)]) == 0
+    assert "(54.0 KiB without overlap)" in capsys.readouterr().out
