@@ -276,3 +276,21 @@ def test_host_engine_workers_in_parallel_stay_bit_exact(person, tmp_path):
                    progress=False)
     (pair,) = summarize(res)["fidelity"]
     assert pair["rate"] == 1.0, pair
+
+
+def test_host_engines_of_one_model_are_thread_safe_without_a_caller_lock(person):
+    """HostEngine itself serialises engines sharing a library, for every threaded user."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from tinyflow.hostengine import HostEngine
+
+    engines = [HostEngine(person) for _ in range(3)]
+    assert engines[0].lock is engines[1].lock
+    shape = engines[0].model.tensors[engines[0].model.inputs[0]].shape
+    xs = [np.random.default_rng(k).integers(-128, 128, shape).astype(np.int8) for k in range(90)]
+    want = [engines[0].invoke(x)[0] for x in xs]
+    with ThreadPoolExecutor(3) as pool:
+        got = list(pool.map(lambda kx: engines[kx[0] % 3].invoke(kx[1])[0], enumerate(xs)))
+    assert all(np.array_equal(a, b) for a, b in zip(want, got))

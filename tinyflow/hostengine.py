@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from collections.abc import Sequence
 from pathlib import Path
@@ -98,8 +99,22 @@ def build_host_library(model: Model, cache_dir: Path | None = None,
     return lib
 
 
+# Every HostEngine of one model dlopens the same shared library, so all of them share its
+# globals (arena, tensors, layer callback): two threads invoking "their" engine at once
+# corrupt each other's results. One lock per library serialises them.
+_LIB_LOCKS: dict[str, threading.RLock] = {}
+_LIB_LOCKS_GUARD = threading.Lock()
+
+
+def library_lock(lib_path: str | Path) -> threading.RLock:
+    """The lock every HostEngine on this shared library holds while it runs."""
+    with _LIB_LOCKS_GUARD:
+        return _LIB_LOCKS.setdefault(str(Path(lib_path).resolve()), threading.RLock())
+
+
 class HostEngine:
-    """The tinyflow engine compiled for this machine, behind the same calls as the oracle."""
+    """The tinyflow engine compiled for this machine, behind the same calls as the oracle.
+    Thread-safe: engines sharing a library take turns (`library_lock`)."""
 
     def __init__(self, model: Model | str | Path | bytes, cache_dir: Path | None = None,
                  plan=None):
@@ -116,6 +131,7 @@ class HostEngine:
         self.lib.tf_model_invoke.restype = ctypes.c_int
         self._cb_type = ctypes.CFUNCTYPE(None, ctypes.c_uint32)
         self.arena_address = ctypes.addressof(ctypes.c_uint8.in_dll(self.lib, "tf_arena"))
+        self.lock = library_lock(self.lib_path)
 
     @property
     def arena_bytes(self) -> int:
@@ -140,11 +156,12 @@ class HostEngine:
 
     def invoke(self, inputs: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
         """Run one inference; returns one array per model output."""
-        self._set_inputs(inputs)
-        if self.lib.tf_model_invoke() != 0:
-            raise TinyflowError("tf_model_invoke failed")
-        return [self._read(self.lib.tf_model_output(i), self.model.tensors[t])
-                for i, t in enumerate(self.model.outputs)]
+        with self.lock:
+            self._set_inputs(inputs)
+            if self.lib.tf_model_invoke() != 0:
+                raise TinyflowError("tf_model_invoke failed")
+            return [self._read(self.lib.tf_model_output(i), self.model.tensors[t])
+                    for i, t in enumerate(self.model.outputs)]
 
     def intermediates(self, inputs: np.ndarray | Sequence[np.ndarray]) -> dict[int, np.ndarray]:
         """Run once and capture every operator's outputs: tensor index -> array."""
@@ -159,11 +176,12 @@ class HostEngine:
                 captured[ti] = self._read(self.arena_address + self.plan.offsets[ti], t)
 
         cb = self._cb_type(on_layer)
-        self.lib.tf_host_set_layer_callback(cb)
-        try:
-            self.invoke(inputs)
-        finally:
-            self.lib.tf_host_set_layer_callback(self._cb_type())
+        with self.lock:          # re-entrant: invoke() takes it again
+            self.lib.tf_host_set_layer_callback(cb)
+            try:
+                self.invoke(inputs)
+            finally:
+                self.lib.tf_host_set_layer_callback(self._cb_type())
         return captured
 
 

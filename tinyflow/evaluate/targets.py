@@ -17,7 +17,6 @@ Implementations: `HostEngineTarget` (our generated C compiled for the host),
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -70,18 +69,6 @@ class _HostTarget:
         pass
 
 
-# Every HostEngine of one model dlopens the same shared library, so all of them share its
-# globals (arena, tensors): two threads invoking "their" engine at once corrupt each
-# other's results. One lock per library serialises them.
-_LIB_LOCKS: dict[str, threading.Lock] = {}
-_LIB_LOCKS_GUARD = threading.Lock()
-
-
-def _lib_lock(path: str) -> threading.Lock:
-    with _LIB_LOCKS_GUARD:
-        return _LIB_LOCKS.setdefault(path, threading.Lock())
-
-
 class HostEngineTarget(_HostTarget):
     """tinyflow's engine (generated C + kernels) compiled with the host gcc."""
 
@@ -91,12 +78,10 @@ class HostEngineTarget(_HostTarget):
     def __init__(self, model_path: str | Path):
         from tinyflow.hostengine import HostEngine
 
-        self.engine = HostEngine(model_path)
-        self._lock = _lib_lock(str(self.engine.lib_path))
+        self.engine = HostEngine(model_path)     # thread-safe: it locks its library
 
     def _invoke(self, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-        with self._lock:
-            return self.engine.invoke(list(inputs))
+        return self.engine.invoke(list(inputs))
 
     def info(self) -> dict[str, Any]:
         return {"role": self.role, "name": self.name, "kind": "host-engine",

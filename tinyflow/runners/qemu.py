@@ -62,8 +62,12 @@ class QemuSession(Session):
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        self._reader.join(2)            # QEMU has exited: the pipe is at EOF
-        if self.proc.stdout:
+        # QEMU has exited, so the pipe reaches EOF and the reader ends. Close only after it
+        # has: closing a file another thread is reading from is undefined in CPython's
+        # buffered I/O. (A grandchild holding the pipe would keep it open; then the
+        # daemon thread keeps it until it exits.)
+        self._reader.join(5)
+        if self.proc.stdout and not self._reader.is_alive():
             self.proc.stdout.close()
 
 
