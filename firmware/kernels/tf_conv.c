@@ -15,6 +15,24 @@ static inline int8_t requant(const tf_conv_params_t *p, int32_t acc, int32_t mul
     return (int8_t)tf_clamp_i32(acc, p->act_min, p->act_max);
 }
 
+#if TF_DOT_USE_MVE
+/* requant() on four lanes: VQRDMULH is exactly floor((a*b + 2^30) / 2^31), which is
+ * tf_srdhm_pos (no saturation: the multiplier is >= 0); VRSHL by -e rounds ties up, so
+ * negative values first drop by one when e > 0, which makes the ties go away from zero
+ * like tf_rdbpot. Stores the four int8 results. */
+static inline void requant4_mve(const tf_conv_params_t *p, int32x4_t acc, const int32_t *mult,
+                                const int8_t *shift, int8_t *out) {
+    const int32x4_t sh = vldrbq_s32(shift);
+    const int32x4_t right = vminq_s32(sh, vdupq_n_s32(0)); /* -e, as VRSHL wants it */
+    int32x4_t x = vshlq_s32(acc, vmaxq_s32(sh, vdupq_n_s32(0)));
+    x = vqrdmulhq_s32(x, vld1q_s32(mult));
+    x = vaddq_s32(x, vandq_s32(vshrq_n_s32(x, 31), vshrq_n_s32(right, 31)));
+    x = vaddq_s32(vrshlq_s32(x, right), vdupq_n_s32(p->output_offset));
+    x = vminq_s32(vmaxq_s32(x, vdupq_n_s32(p->act_min)), vdupq_n_s32(p->act_max));
+    vstrbq_s32(out, x);
+}
+#endif
+
 #if TF_DOT_USE_DSP
 /* The most input channels the pointwise kernel widens into its stack buffer (2 KiB). */
 #define TF_PW_MAX_C 512
@@ -43,9 +61,10 @@ static void conv1x1_dsp(const tf_conv_params_t *pp, const int8_t *input, const i
         const int8_t *xa = input + (size_t)pix * C;
         const int8_t *xbp = two ? xa + C : xa;
 #if TF_DOT_USE_MVE
-        for (int32_t k = 0; k < C; k++) {
-            xb[k] = xa[k];
-            xb[TF_PW_MAX_C + k] = xbp[k];
+        for (int32_t k = 0; k < C; k += 16) {
+            const mve_pred16_t m = vctp8q((uint32_t)(C - k));
+            vst1q_p_s8(xb + k, vld1q_z_s8(xa + k, m), m);
+            vst1q_p_s8(xb + TF_PW_MAX_C + k, vld1q_z_s8(xbp + k, m), m);
         }
 #else
         for (int32_t k = 0; k < C; k += 4) {
@@ -60,6 +79,35 @@ static void conv1x1_dsp(const tf_conv_params_t *pp, const int8_t *input, const i
         int8_t *oa = output + (size_t)pix * OC;
         int8_t *ob = oa + OC;
         int32_t oc = 0;
+#if TF_DOT_USE_MVE
+        /* four output channels at a time, so requantization runs on four lanes too */
+        for (; oc + 4 <= OC; oc += 4) {
+            const int8_t *w0 = filter + (size_t)oc * C;
+            int32_t a0 = ebias[oc], a1 = ebias[oc + 1], a2 = ebias[oc + 2], a3 = ebias[oc + 3];
+            int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+            for (int32_t k = 0; k < C; k += 16) {
+                const mve_pred16_t m = vctp8q((uint32_t)(C - k));
+                const int8x16_t va = vld1q_z_s8(xb + k, m);
+                const int8x16_t vb = vld1q_z_s8(xb + TF_PW_MAX_C + k, m);
+                const int8x16_t v0 = vld1q_z_s8(w0 + k, m), v1 = vld1q_z_s8(w0 + C + k, m);
+                a0 = vmladavaq_p_s8(a0, va, v0, m);
+                b0 = vmladavaq_p_s8(b0, vb, v0, m);
+                a1 = vmladavaq_p_s8(a1, va, v1, m);
+                b1 = vmladavaq_p_s8(b1, vb, v1, m);
+                const int8x16_t v2 = vld1q_z_s8(w0 + 2 * C + k, m);
+                const int8x16_t v3 = vld1q_z_s8(w0 + 3 * C + k, m);
+                a2 = vmladavaq_p_s8(a2, va, v2, m);
+                b2 = vmladavaq_p_s8(b2, vb, v2, m);
+                a3 = vmladavaq_p_s8(a3, va, v3, m);
+                b3 = vmladavaq_p_s8(b3, vb, v3, m);
+            }
+            const int32_t av[4] = {a0, a1, a2, a3}, bv[4] = {b0, b1, b2, b3};
+            requant4_mve(p, vld1q_s32(av), mult + oc, shift + oc, oa + oc);
+            if (two) {
+                requant4_mve(p, vld1q_s32(bv), mult + oc, shift + oc, ob + oc);
+            }
+        }
+#endif
         for (; oc + 2 <= OC; oc += 2) {
             const int8_t *w0 = filter + (size_t)oc * C;
             const int8_t *w1 = w0 + C;
@@ -129,6 +177,7 @@ static void conv_small_window_dsp(const tf_conv_params_t *pp, const int8_t *inpu
     const int32_t K = p->k_h * p->k_w * C;
     const int32_t K4 = K & ~3;
     const int8_t pad = (int8_t)(-p->input_offset);
+    const int32_t row = p->k_w * C, span_h = (p->k_h - 1) * p->dil_h;
     int8_t win[TF_SW_MAX_K];
     uint32_t xw[TF_SW_MAX_K / 2];
     int8_t *out = output;
@@ -139,17 +188,54 @@ static void conv_small_window_dsp(const tf_conv_params_t *pp, const int8_t *inpu
             for (int32_t ox = 0; ox < p->out_w; ox++) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
                 int8_t *wp = win;
-                for (int32_t ky = 0; ky < p->k_h; ky++) {
-                    const int32_t iy = iy0 + p->dil_h * ky;
-                    for (int32_t kx = 0; kx < p->k_w; kx++) {
-                        const int32_t ix = ix0 + p->dil_w * kx;
-                        const int in = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-                        const int8_t *x = in_b + ((size_t)iy * p->in_w + ix) * C;
-                        for (int32_t c = 0; c < C; c++) {
-                            *wp++ = in ? x[c] : pad;
+                if (p->dil_w == 1 && iy0 >= 0 && ix0 >= 0 && iy0 + span_h < p->in_h &&
+                    ix0 + p->k_w <= p->in_w) { /* inside: k_h runs of k_w * C bytes */
+                    for (int32_t ky = 0; ky < p->k_h; ky++) {
+                        const int8_t *x = in_b + ((size_t)(iy0 + p->dil_h * ky) * p->in_w + ix0) * C;
+                        for (int32_t j = 0; j < row; j++) {
+                            *wp++ = x[j];
+                        }
+                    }
+                } else {
+                    for (int32_t ky = 0; ky < p->k_h; ky++) {
+                        const int32_t iy = iy0 + p->dil_h * ky;
+                        for (int32_t kx = 0; kx < p->k_w; kx++) {
+                            const int32_t ix = ix0 + p->dil_w * kx;
+                            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+                                for (int32_t c = 0; c < C; c++) {
+                                    *wp++ = pad;
+                                }
+                                continue;
+                            }
+                            const int8_t *x = in_b + ((size_t)iy * p->in_w + ix) * C;
+                            for (int32_t c = 0; c < C; c++) {
+                                *wp++ = x[c];
+                            }
                         }
                     }
                 }
+#if TF_DOT_USE_MVE
+                if (K <= 16) { /* the whole window in one vector: one VMLADAV per channel */
+                    const mve_pred16_t m = vctp8q((uint32_t)K);
+                    const int8x16_t vw = vld1q_z_s8(win, m);
+                    const int8_t *w = filter;
+                    int32_t oc = 0;
+                    for (; oc + 4 <= p->out_c; oc += 4, w += 4 * K) {
+                        const int32_t a[4] = {
+                            vmladavaq_p_s8(ebias[oc], vw, vld1q_z_s8(w, m), m),
+                            vmladavaq_p_s8(ebias[oc + 1], vw, vld1q_z_s8(w + K, m), m),
+                            vmladavaq_p_s8(ebias[oc + 2], vw, vld1q_z_s8(w + 2 * K, m), m),
+                            vmladavaq_p_s8(ebias[oc + 3], vw, vld1q_z_s8(w + 3 * K, m), m)};
+                        requant4_mve(p, vld1q_s32(a), mult + oc, shift + oc, out + oc);
+                    }
+                    for (; oc < p->out_c; oc++, w += K) {
+                        out[oc] = requant(p, vmladavaq_p_s8(ebias[oc], vw, vld1q_z_s8(w, m), m),
+                                          mult[oc], shift[oc]);
+                    }
+                    out += p->out_c;
+                    continue;
+                }
+#endif
                 for (int32_t k = 0; k < K4; k += 4) {
                     xw[k / 2] = (uint16_t)win[k] | ((uint32_t)(uint16_t)win[k + 2] << 16);
                     xw[k / 2 + 1] = (uint16_t)win[k + 1] | ((uint32_t)(uint16_t)win[k + 3] << 16);
@@ -362,11 +448,7 @@ dw_inside(const tf_conv_params_t *p, const int8_t *in_b, const int32_t *tap_off,
         for (int32_t t = 0; t < taps; t++, w += C) {
             acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(x + tap_off[t]), vldrbq_s32(w)));
         }
-        int32_t a[4];
-        vst1q_s32(a, acc);
-        for (int32_t j = 0; j < 4; j++) {
-            out[c + j] = requant(p, a[j], mult[c + j], shift[c + j]);
-        }
+        requant4_mve(p, acc, mult + c, shift + c, out + c);
     }
 #else
     for (; c < C4; c += 4) {
@@ -440,11 +522,7 @@ static void depthwise_dm1_dsp(const tf_conv_params_t *pp, const int8_t *input,
                             acc = vaddq_s32(acc, vmulq_s32(vldrbq_s32(in_b + tap_off[t] + c), wv));
                         }
                     }
-                    int32_t a[4];
-                    vst1q_s32(a, acc);
-                    for (int32_t j = 0; j < 4; j++) {
-                        out[c + j] = requant(p, a[j], mult[c + j], shift[c + j]);
-                    }
+                    requant4_mve(p, acc, mult + c, shift + c, out + c);
                 }
 #endif
                 for (; c < C4; c += 4) {
