@@ -225,9 +225,10 @@ def _forced_make(s: dict):
     return shape, pool(s["k"], strides=s["s"], padding=s["pad"]), (-4.0, 0.5)
 
 
-def _forced_plan(model: Model):
+def _forced_plan(model: Model, short: int = 0):
     """Every windowed op's output exactly `lead` bytes before its input (the most overlap
-    the rule allows), each such pair in its own region; everything else disjoint."""
+    the rule allows), each such pair in its own region; everything else disjoint.
+    `short` > 0 places each output that many bytes too late (an unsafe plan)."""
     from tinyflow.plan import MemoryPlan
 
     def up(n: int) -> int:
@@ -243,6 +244,7 @@ def _forced_plan(model: Model):
         lead = up(a.lead)
         if lead >= model.tensors[y].nbytes:
             continue  # they would not overlap at all
+        lead = max(lead - short, 0)
         offsets[y], offsets[x] = base, base + lead
         base = up(max(base + model.tensors[y].nbytes, base + lead + model.tensors[x].nbytes))
         forced += 1
@@ -284,6 +286,23 @@ def test_forced_overlap_single_ops_bit_exact_on_host(forced_cases):
             xs = random_inputs(model, rng)
             for j, (a, b) in enumerate(zip(engine.invoke(xs), oracle.invoke(xs))):
                 assert np.array_equal(a, b), f"{model.name} output {j}"
+
+
+@pytest.mark.xdist_group("tf")
+def test_forced_overlap_test_detects_a_short_lead(forced_cases):
+    """The control: the same cases with every output 64 bytes later than the rule allows
+    must differ from tflite-micro somewhere, or the tests above could not fail."""
+    from tinyflow.hostengine import HostEngine
+    from tinyflow.oracle import TflmOracle
+
+    rng = np.random.default_rng(3)
+    bad = 0
+    for data, model, _ in forced_cases:
+        plan, _ = _forced_plan(model, short=64)
+        engine, oracle = HostEngine(model, plan=plan), TflmOracle(data)
+        xs = random_inputs(model, rng)
+        bad += sum(not np.array_equal(a, b) for a, b in zip(engine.invoke(xs), oracle.invoke(xs)))
+    assert bad >= 5, bad
 
 
 @pytest.mark.slow
