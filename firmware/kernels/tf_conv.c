@@ -71,9 +71,9 @@ static void conv1x1_dsp(const tf_conv_params_t *pp, const int8_t *input, const i
             const uint32_t wa = *(const tf_u32_unaligned *)(const void *)(xa + k);
             const uint32_t wb = *(const tf_u32_unaligned *)(const void *)(xbp + k);
             xb[k] = (uint32_t)__sxtb16(wa);
-            xb[k + 1] = (uint32_t)__sxtb16(tf_ror8(wa));
+            xb[k + 1] = (uint32_t)tf_sxtb16_ror8(wa);
             xb[k + 2] = (uint32_t)__sxtb16(wb);
-            xb[k + 3] = (uint32_t)__sxtb16(tf_ror8(wb));
+            xb[k + 3] = (uint32_t)tf_sxtb16_ror8(wb);
         }
 #endif
         int8_t *oa = output + (size_t)pix * OC;
@@ -127,12 +127,12 @@ static void conv1x1_dsp(const tf_conv_params_t *pp, const int8_t *input, const i
             for (int32_t k = 0; k < C; k += 4, x += 4) {
                 const uint32_t v0 = *(const tf_u32_unaligned *)(const void *)(w0 + k);
                 const uint32_t v1 = *(const tf_u32_unaligned *)(const void *)(w1 + k);
-                const int32_t e0 = __sxtb16(v0), o0 = __sxtb16(tf_ror8(v0));
+                const int32_t e0 = __sxtb16(v0), o0 = tf_sxtb16_ror8(v0);
                 a0 = __smlad((int32_t)x[0], e0, a0);
                 a0 = __smlad((int32_t)x[1], o0, a0);
                 b0 = __smlad((int32_t)x[2], e0, b0);
                 b0 = __smlad((int32_t)x[3], o0, b0);
-                const int32_t e1 = __sxtb16(v1), o1 = __sxtb16(tf_ror8(v1));
+                const int32_t e1 = __sxtb16(v1), o1 = tf_sxtb16_ror8(v1);
                 a1 = __smlad((int32_t)x[0], e1, a1);
                 a1 = __smlad((int32_t)x[1], o1, a1);
                 b1 = __smlad((int32_t)x[2], e1, b1);
@@ -247,7 +247,7 @@ static void conv_small_window_dsp(const tf_conv_params_t *pp, const int8_t *inpu
                     for (; k < K4; k += 4) {
                         const uint32_t v = *(const tf_u32_unaligned *)(const void *)(w + k);
                         acc = __smlad((int32_t)xw[k / 2], __sxtb16(v), acc);
-                        acc = __smlad((int32_t)xw[k / 2 + 1], __sxtb16(tf_ror8(v)), acc);
+                        acc = __smlad((int32_t)xw[k / 2 + 1], tf_sxtb16_ror8(v), acc);
                     }
                     for (; k < K; k++) {
                         acc += (int32_t)win[k] * w[k];
@@ -418,8 +418,8 @@ dw_inside(const tf_conv_params_t *p, const int8_t *in_b, const int32_t *tap_off,
     do {                                                                                  \
         const uint32_t xx = *(const tf_u32_unaligned *)(const void *)(xp);                \
         const uint32_t ww = *(const tf_u32_unaligned *)(const void *)w;                   \
-        const int32_t xe = __sxtb16(xx), xo = __sxtb16(tf_ror8(xx));                      \
-        const int32_t we = __sxtb16(ww), wo = __sxtb16(tf_ror8(ww));                      \
+        const int32_t xe = __sxtb16(xx), xo = tf_sxtb16_ror8(xx);                      \
+        const int32_t we = __sxtb16(ww), wo = tf_sxtb16_ror8(ww);                      \
         a0 = __smlabb(xe, we, a0);                                                        \
         a2 = __smlatt(xe, we, a2);                                                        \
         a1 = __smlabb(xo, wo, a1);                                                        \
@@ -458,8 +458,8 @@ dw_inside(const tf_conv_params_t *p, const int8_t *in_b, const int32_t *tap_off,
         for (int32_t t = 0; t < taps; t++, w += C) {
             const uint32_t ww = *(const tf_u32_unaligned *)(const void *)w;
             const uint32_t xx = *(const tf_u32_unaligned *)(const void *)(x + tap_off[t]);
-            const int32_t xe = __sxtb16(xx), xo = __sxtb16(tf_ror8(xx));
-            const int32_t we = __sxtb16(ww), wo = __sxtb16(tf_ror8(ww));
+            const int32_t xe = __sxtb16(xx), xo = tf_sxtb16_ror8(xx);
+            const int32_t we = __sxtb16(ww), wo = tf_sxtb16_ror8(ww);
             a0 = __smlabb(xe, we, a0);
             a2 = __smlatt(xe, we, a2);
             a1 = __smlabb(xo, wo, a1);
@@ -539,8 +539,8 @@ static void depthwise_dm1_dsp(const tf_conv_params_t *pp, const int8_t *input,
                         }
                         const uint32_t xx =
                             *(const tf_u32_unaligned *)(const void *)(in_b + tap_off[t] + c);
-                        const int32_t xe = __sxtb16(xx), xo = __sxtb16(tf_ror8(xx));
-                        const int32_t we = __sxtb16(ww), wo = __sxtb16(tf_ror8(ww));
+                        const int32_t xe = __sxtb16(xx), xo = tf_sxtb16_ror8(xx);
+                        const int32_t we = __sxtb16(ww), wo = tf_sxtb16_ror8(ww);
                         a0 = __smlabb(xe, we, a0); /* byte 0 */
                         a2 = __smlatt(xe, we, a2); /* byte 2 */
                         a1 = __smlabb(xo, wo, a1); /* byte 1 */
