@@ -161,8 +161,8 @@ static void conv1x1_dsp(const tf_conv_params_t *pp, const int8_t *input, const i
     }
 }
 
-/* The most taps (k_h * k_w * in_c) the small-window kernel gathers. */
-#define TF_SW_MAX_K 64
+/* The most taps (k_h * k_w * in_c) the small-window kernel gathers (1.5 KiB of stack). */
+#define TF_SW_MAX_K 512
 
 /* Convolutions with a small window, like a 3x3 stem over one input channel: each output
  * pixel's window is gathered once into int16 pairs (padding taps get the input zero
@@ -192,9 +192,15 @@ static void conv_small_window_dsp(const tf_conv_params_t *pp, const int8_t *inpu
                     ix0 + p->k_w <= p->in_w) { /* inside: k_h runs of k_w * C bytes */
                     for (int32_t ky = 0; ky < p->k_h; ky++) {
                         const int8_t *x = in_b + ((size_t)(iy0 + p->dil_h * ky) * p->in_w + ix0) * C;
-                        for (int32_t j = 0; j < row; j++) {
-                            *wp++ = x[j];
+                        int32_t j = 0;
+                        for (; j + 4 <= row; j += 4) {
+                            *(tf_u32_unaligned *)(void *)(wp + j) =
+                                *(const tf_u32_unaligned *)(const void *)(x + j);
                         }
+                        for (; j < row; j++) {
+                            wp[j] = x[j];
+                        }
+                        wp += row;
                     }
                 } else {
                     for (int32_t ky = 0; ky < p->k_h; ky++) {
@@ -215,22 +221,26 @@ static void conv_small_window_dsp(const tf_conv_params_t *pp, const int8_t *inpu
                     }
                 }
 #if TF_DOT_USE_MVE
-                if (K <= 16) { /* the whole window in one vector: one VMLADAV per channel */
-                    const mve_pred16_t m = vctp8q((uint32_t)K);
-                    const int8x16_t vw = vld1q_z_s8(win, m);
+                { /* the window as vectors of 16: one VMLADAV per channel and vector */
                     const int8_t *w = filter;
                     int32_t oc = 0;
                     for (; oc + 4 <= p->out_c; oc += 4, w += 4 * K) {
-                        const int32_t a[4] = {
-                            vmladavaq_p_s8(ebias[oc], vw, vld1q_z_s8(w, m), m),
-                            vmladavaq_p_s8(ebias[oc + 1], vw, vld1q_z_s8(w + K, m), m),
-                            vmladavaq_p_s8(ebias[oc + 2], vw, vld1q_z_s8(w + 2 * K, m), m),
-                            vmladavaq_p_s8(ebias[oc + 3], vw, vld1q_z_s8(w + 3 * K, m), m)};
+                        int32_t a0 = ebias[oc], a1 = ebias[oc + 1], a2 = ebias[oc + 2],
+                                a3 = ebias[oc + 3];
+                        for (int32_t k = 0; k < K; k += 16) {
+                            const mve_pred16_t m = vctp8q((uint32_t)(K - k));
+                            const int8x16_t vw = vld1q_z_s8(win + k, m);
+                            a0 = vmladavaq_p_s8(a0, vw, vld1q_z_s8(w + k, m), m);
+                            a1 = vmladavaq_p_s8(a1, vw, vld1q_z_s8(w + K + k, m), m);
+                            a2 = vmladavaq_p_s8(a2, vw, vld1q_z_s8(w + 2 * K + k, m), m);
+                            a3 = vmladavaq_p_s8(a3, vw, vld1q_z_s8(w + 3 * K + k, m), m);
+                        }
+                        const int32_t a[4] = {a0, a1, a2, a3};
                         requant4_mve(p, vld1q_s32(a), mult + oc, shift + oc, out + oc);
                     }
                     for (; oc < p->out_c; oc++, w += K) {
-                        out[oc] = requant(p, vmladavaq_p_s8(ebias[oc], vw, vld1q_z_s8(w, m), m),
-                                          mult[oc], shift[oc]);
+                        out[oc] = requant(p, ebias[oc] + tf_dot_s8(win, w, K), mult[oc],
+                                          shift[oc]);
                     }
                     out += p->out_c;
                     continue;
@@ -241,7 +251,28 @@ static void conv_small_window_dsp(const tf_conv_params_t *pp, const int8_t *inpu
                     xw[k / 2 + 1] = (uint16_t)win[k + 1] | ((uint32_t)(uint16_t)win[k + 3] << 16);
                 }
                 const int8_t *w = filter;
-                for (int32_t oc = 0; oc < p->out_c; oc++, w += K) {
+                int32_t oc = 0;
+                for (; oc + 2 <= p->out_c; oc += 2, w += 2 * K) { /* two channels share x */
+                    int32_t a0 = ebias[oc], a1 = ebias[oc + 1];
+                    const int8_t *w1 = w + K;
+                    int32_t k = 0;
+                    for (; k < K4; k += 4) {
+                        const uint32_t v0 = *(const tf_u32_unaligned *)(const void *)(w + k);
+                        const uint32_t v1 = *(const tf_u32_unaligned *)(const void *)(w1 + k);
+                        const int32_t xe = (int32_t)xw[k / 2], xo = (int32_t)xw[k / 2 + 1];
+                        a0 = __smlad(xe, __sxtb16(v0), a0);
+                        a0 = __smlad(xo, tf_sxtb16_ror8(v0), a0);
+                        a1 = __smlad(xe, __sxtb16(v1), a1);
+                        a1 = __smlad(xo, tf_sxtb16_ror8(v1), a1);
+                    }
+                    for (; k < K; k++) {
+                        a0 += (int32_t)win[k] * w[k];
+                        a1 += (int32_t)win[k] * w1[k];
+                    }
+                    *out++ = requant(p, a0, mult[oc], shift[oc]);
+                    *out++ = requant(p, a1, mult[oc + 1], shift[oc + 1]);
+                }
+                for (; oc < p->out_c; oc++, w += K) {
                     int32_t acc = ebias[oc];
                     int32_t k = 0;
                     for (; k < K4; k += 4) {
