@@ -28,13 +28,14 @@ static inline int32_t binary_one(const tf_binary_params_t *p, int32_t a, int32_t
     return tf_clamp_i32(raw + p->output_offset, p->act_min, p->act_max);
 }
 
-/* ADD/SUB on one pair of raw values, for the flat (no broadcast) loops below */
+/* ADD/SUB on one pair of raw values, for the flat (no broadcast) loops below. All three
+ * multipliers come from positive scales, so the cheaper tf_mbqm_pos gives the same. */
 static inline int32_t add_sub_one(const tf_binary_params_t *p, int32_t a, int32_t b, int sub) {
-    const int32_t s1 =
-        tf_mbqm((a + p->input1_offset) * (1 << p->left_shift), p->input1_mult, p->input1_shift);
-    const int32_t s2 =
-        tf_mbqm((b + p->input2_offset) * (1 << p->left_shift), p->input2_mult, p->input2_shift);
-    const int32_t raw = tf_mbqm(sub ? s1 - s2 : s1 + s2, p->output_mult, p->output_shift);
+    const int32_t s1 = tf_mbqm_pos((a + p->input1_offset) * (1 << p->left_shift),
+                                   p->input1_mult, p->input1_shift);
+    const int32_t s2 = tf_mbqm_pos((b + p->input2_offset) * (1 << p->left_shift),
+                                   p->input2_mult, p->input2_shift);
+    const int32_t raw = tf_mbqm_pos(sub ? s1 - s2 : s1 + s2, p->output_mult, p->output_shift);
     return tf_clamp_i32(raw + p->output_offset, p->act_min, p->act_max);
 }
 
@@ -46,8 +47,9 @@ static inline int32_t mul_one(const tf_binary_params_t *p, int32_t a, int32_t b)
 
 /* Same shapes on both sides (the common case, e.g. residual ADDs): one flat loop per op
  * and width, no index arithmetic and no per-element dispatch. */
-static void binary_flat_s8(const tf_binary_params_t *p, const int8_t *a, const int8_t *b,
+static void binary_flat_s8(const tf_binary_params_t *pp, const int8_t *a, const int8_t *b,
                            int8_t *out, size_t n) {
+    const tf_binary_params_t P = *pp, *p = &P; /* a local copy: int8 stores cannot alias it */
     switch (p->op) {
     case TF_BINARY_ADD:
         for (size_t i = 0; i < n; i++) {
