@@ -129,8 +129,8 @@ def markdown(res: dict) -> str:
         "engine's (which equals TFLM's, tests/test_kernels_*.py).",
         "",
         "| model | board | MACs | instr. optimized | portable | speed-up | MACs/instr. "
-        "| arena B | flash B | = host |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| arena B | flash B | of which code (.text) | constants (.rodata) | = host |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in res["rows"]:
         o, p = r["optimized"], r["portable"]
@@ -138,6 +138,7 @@ def markdown(res: dict) -> str:
             f"| {r['model']} | {r['board']} | {r['macs']:,} | {_m(o['instructions'])} M | "
             f"{_m(p['instructions'])} M | {p['instructions'] / o['instructions']:.2f}x | "
             f"{r['macs'] / o['instructions']:.3f} | {o['arena']:,} | {o['flash']:,} | "
+            f"{o['text']:,} | {o['rodata']:,} | "
             f"{'yes' if o['bit_exact_vs_host_engine'] and p['bit_exact_vs_host_engine'] else 'NO'}"
             " |")
     anchored = [r for r in res["rows"] if r["tflm"]]
