@@ -72,6 +72,11 @@ def test_person_det_on_qemu_every_subset_and_bit_exact(synth_wv, tmp_path):
     assert 0 < s["latency"]["stack_bytes_max"] < 16384
     (tp,) = s["throughput"]
     assert tp["raw_up_Bps"] > 0 and tp["samples_per_s"] > 0
+    assert _header(tmp_path / "run")["board"]["input_path"] == "semihosting"
+
+
+def _header(run: Path) -> dict:
+    return json.loads((run / "results.jsonl").read_text().splitlines()[0])
 
 
 def test_ser_on_qemu_ccc_and_bit_exact(synth_ser, tmp_path):
@@ -83,8 +88,10 @@ def test_ser_on_qemu_ccc_and_bit_exact(synth_ser, tmp_path):
 
 def test_two_qemu_instances_share_the_work(synth_wv, tmp_path):
     run = tmp_path / "run"
+    # --uart: the serial upload path of a real board, through two QEMUs at once
     s = _eval("-m", str(person_model()), "-d", str(synth_wv), "-o", str(run), "-j", "2",
-              "--batch", "4", "--reference", "host")
+              "--batch", "4", "--reference", "host", "--uart")
+    assert _header(run)["board"]["input_path"] == "uart"
     ids = _ids(run)
     assert len(ids) == len(set(ids)) == 48 and s["progress"]["complete"]
     # Both QEMU instances connected; how the queue split between them depends on timing.

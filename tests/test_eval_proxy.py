@@ -103,7 +103,8 @@ def _run(data: Path, out: Path, lines: list, **faults):
         return line.path
 
     board, workers, unit = board_workers("qemu-m7", person_model(), port_wrapper=wrap,
-                                         link_timeout=0.4, invoke_timeout=2.0)
+                                         link_timeout=0.4, invoke_timeout=2.0,
+                                         uart=True)   # every input byte crosses the proxy
     return evaluate(person_model(), data, out, target="device", references=("host",),
                     workers=workers, board=board, cycle_unit=unit, batch=4, progress=False)
 

@@ -109,3 +109,50 @@ def test_flash_real_board_errors_are_clear(work, tmp_path):
         assert "openocd not found" in r.stderr and "apt-get install openocd" in r.stderr
     r = tf(["flash", "--board", "nucleo-h7", "--runner", "qemu", "--elf", str(elf)], tmp_path)
     assert r.returncode != 0 and "cannot drive board 'nucleo-h7'" in r.stderr
+
+
+def test_build_mlperf_mode_goes_to_its_own_folder(work):
+    r = tf(["build", "--board", "qemu-m4", "--model", "person_det.tflite", "--mlperf", "--json"],
+           work)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    elf = work / "build" / "qemu-m4" / "person_det-mlperf" / "firmware.elf"
+    assert out["app"] == "mlperf" and out["mlperf_model_id"] == "vww01"
+    assert out["build"]["elf"] == str(elf)
+    data = elf.read_bytes()
+    assert b"vww01" in data and b"m-ready" in data      # the EEMBC protocol, not TFP
+    main_c = (elf.parent / "main.c").read_text()
+    assert "tf_mlperf_main();" in main_c and "tfp_init" not in main_c
+    manifest = json.loads((elf.parent / "manifest.json").read_text())
+    assert 'TF_MLPERF_DB_BYTES=9216' in manifest["defines"]   # 96x96x1 int8
+    assert "TF_ICOUNT_SHIFT=0" in manifest["defines"]
+    kws = tf(["build", "--board", "qemu-m4", "--model", "person_det.tflite", "--mlperf", "kws01",
+              "--json", "-o", str(work / "kws")], work)
+    assert kws.returncode == 0, kws.stderr
+    assert b"kws01" in (work / "kws" / "firmware.elf").read_bytes()
+
+
+@pytest.mark.slow
+def test_build_ser_model_with_features_builds_the_raw_audio_firmware(work):
+    from test_eval_helpers import SER_SECONDS, ser_model
+
+    from tinyflow.features import LogMelParams
+
+    run = work / "ser_run"
+    run.mkdir(exist_ok=True)
+    shutil.copy(ser_model(), run / "model_int8.tflite")
+    (run / "config.json").write_text(json.dumps(
+        {"model": {"name": "ser"}, "features": LogMelParams(seconds=SER_SECONDS).to_dict()}))
+    r = tf(["build", "--board", "qemu-m4", "--model", str(run / "model_int8.tflite"), "--json"],
+           work)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["app"] == "ser-audio" and out["features"]["seconds"] == SER_SECONDS
+    assert out["build"]["elf"].endswith("qemu-m4/ser-audio/firmware.elf")
+    assert b"arm_rfft_fast" in (work / "build" / "qemu-m4" / "ser-audio" / "firmware.map"
+                                ).read_bytes()
+    plain = tf(["build", "--board", "qemu-m4", "--model", str(run / "model_int8.tflite"),
+                "--features-input", "--json"], work)
+    assert plain.returncode == 0, plain.stderr
+    assert json.loads(plain.stdout)["app"] == "tfp"
+    assert (work / "build" / "qemu-m4" / "ser" / "firmware.elf").is_file()
