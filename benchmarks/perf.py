@@ -49,12 +49,11 @@ TFLM = {("mobilenet_v1_025", "qemu-m7"): {
 TARGET = {"instructions": 11_300_000, "arena": 49_000, "flash": 225_000}
 
 
-def run_variant(board, gen, model, out: Path, xs, ref, portable: bool) -> dict:
+def run_variant(board, gen, model, out: Path, xs, ref, defines: list[str]) -> dict:
     from tinyflow.build import build_firmware
     from tinyflow.device import open_device
 
-    res = build_firmware(board, [gen.c_file], out, model_name=gen.name,
-                         extra_defines=["TF_PORTABLE_ONLY"] if portable else [])
+    res = build_firmware(board, [gen.c_file], out, model_name=gen.name, extra_defines=defines)
     sizes = res.sizes
     with open_device(board, res.elf) as dev:
         r = dev.run(xs, profile=True)
@@ -88,16 +87,22 @@ def bench(models: list[str], boards: list[str]) -> dict:
             ref = HostEngine(model).invoke(xs)
             for bname in boards:
                 board = get_board(bname)
-                opt = run_variant(board, gen, model, tmp / bname / name / "opt", xs, ref, False)
+                opt = run_variant(board, gen, model, tmp / bname / name / "opt", xs, ref, [])
                 port = run_variant(board, gen, model, tmp / bname / name / "portable", xs, ref,
-                                   True)
+                                   ["TF_PORTABLE_ONLY"])
+                # on a Helium core, also its DSP loops: MVE against DSP on the same core
+                dsp = (run_variant(board, gen, model, tmp / bname / name / "dsp", xs, ref,
+                                   ["TF_NO_MVE"]) if board.mve else None)
                 layers = [{"index": li.index, "op": li.op, "output": li.output, "macs": li.macs,
                            "instructions": a, "instructions_portable": b}
                           for li, a, b in zip(gen.layers, opt["layers"], port["layers"])]
                 for d in (opt, port):
                     del d["layers"]
+                if dsp:
+                    del dsp["layers"]
                 row = {"model": name, "board": bname, "core": board.core,
                        "macs": model.total_macs, "optimized": opt, "portable": port,
+                       "dsp_on_mve_core": dsp,
                        "layers": layers, "tflm": TFLM.get((name, bname))}
                 rows.append(row)
                 print(f"{name} {bname}: {opt['instructions'] / 1e6:.2f} M "
@@ -141,6 +146,17 @@ def markdown(res: dict) -> str:
             f"{o['text']:,} | {o['rodata']:,} | "
             f"{'yes' if o['bit_exact_vs_host_engine'] and p['bit_exact_vs_host_engine'] else 'NO'}"
             " |")
+    mve = [r for r in res["rows"] if r.get("dsp_on_mve_core")]
+    if mve:
+        lines += ["", "## Helium against the DSP loops on the same core (`-DTF_NO_MVE`)", "",
+                  "| model | board | MVE | DSP only | MVE speed-up | = host |",
+                  "|---|---|---:|---:|---:|---|"]
+        for r in mve:
+            o, d = r["optimized"], r["dsp_on_mve_core"]
+            lines.append(f"| {r['model']} | {r['board']} | {_m(o['instructions'])} M | "
+                         f"{_m(d['instructions'])} M | "
+                         f"{d['instructions'] / o['instructions']:.2f}x | "
+                         f"{'yes' if d['bit_exact_vs_host_engine'] else 'NO'} |")
     anchored = [r for r in res["rows"] if r["tflm"]]
     if anchored:
         lines += ["", "## Against TFLM (tflm-anchor.md) and issue 8's targets", "",
@@ -216,6 +232,7 @@ def main() -> int:
                 "model": r["model"], "board": r["board"],
                 "instructions": r["optimized"]["instructions"],
                 "instructions_portable": r["portable"]["instructions"],
+                "instructions_dsp_only": (r["dsp_on_mve_core"] or {}).get("instructions"),
                 "arena": r["optimized"]["arena"], "flash": r["optimized"]["flash"],
                 "bit_exact": r["optimized"]["bit_exact_vs_host_engine"]}) + "\n")
     print(markdown(res))

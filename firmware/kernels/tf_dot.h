@@ -5,14 +5,16 @@
  * VMLADAVA; with the DSP extension (Cortex-M4, M7, M33) four with SXTB16 + SMLAD;
  * elsewhere (and on the host) a plain loop the compiler may vectorize. All add the same
  * int32 products with wrapping arithmetic, so the result is identical to the bit; build
- * with -DTF_PORTABLE_ONLY to force the plain loop for comparisons.
+ * with -DTF_PORTABLE_ONLY to force the plain loop for comparisons (-DTF_NO_MVE: the DSP
+ * loops on a Helium core).
  */
 #ifndef TF_DOT_H
 #define TF_DOT_H
 
 #include "tf_common.h"
 
-#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(TF_PORTABLE_ONLY)
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !defined(TF_PORTABLE_ONLY) && \
+    !defined(TF_NO_MVE)
 #include <arm_mve.h>
 #define TF_DOT_USE_MVE 1
 #else
