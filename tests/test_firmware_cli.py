@@ -37,7 +37,7 @@ def test_build_then_incremental(work):
     assert out["build"]["elf"] == str(elf) and elf.is_file()
     assert "check the memory budget" in r.stderr and "compile and link" in r.stderr
     regions = {c["region"]: c for c in out["budget_vs_elf"]}
-    assert regions["ssram23"]["elf"] > 138_000
+    assert regions["ssram23"]["elf"] > 120_000   # 134,500 B with the overlap planner
     # the stated tolerance of `tinyflow check` against the linked ELF: 2 KiB per region
     # (measured runtime + calibrated kernel sizes; benchmarks/results/firmware_budget.md)
     assert all(abs(c["difference"]) <= 2 * 1024 for c in out["budget_vs_elf"]), regions

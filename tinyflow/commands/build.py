@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     board = get_board(args.board, args.boards_dir)
     prep = prepare_model(args.model, epochs=args.epochs, seed=args.seed)
     model = load_model(prep.tflite)
-    name = codegen.c_name(prep.name)
+    # the model's own name (its run's config.json), not the file's stem (model_int8)
+    name = codegen.c_name(model.name or prep.name)
     features = recorded_features(prep.tflite, args.features)
     audio = features is not None and not args.features_input and not args.mlperf
     mlperf_id = None
