@@ -112,12 +112,17 @@ def throughput_lines(s: dict[str, Any]) -> list[str]:
         rows.append([r["session"], r["workers"], r["samples"], _f(r["elapsed_s"], 1),
                      _f(r["samples_per_s"], 2), _si(r.get("raw_up_Bps")),
                      _si(r.get("raw_down_Bps")), _f(r.get("link_bound_samples_per_s"), 2),
-                     _pct(r.get("link_efficiency")), r["status"]])
+                     _pct(r.get("link_efficiency")), r.get("input_path", "-"), r["status"]])
     if not rows:
         return []
-    return ["throughput (per session):",
-            table(rows, ["session", "workers", "samples", "s", "samples/s", "raw up B/s",
-                         "raw down B/s", "link-bound/s", "of link", "status"], "rrrrrrrrrl")]
+    out = ["throughput (per session):",
+           table(rows, ["session", "workers", "samples", "s", "samples/s", "raw up B/s",
+                        "raw down B/s", "link-bound/s", "of link", "inputs", "status"],
+                 "rrrrrrrrrll")]
+    if any(r.get("input_path") == "semihosting" for r in s["throughput"]):
+        out.append("inputs via semihosting (virtual board): they skip the UART, so the "
+                   "UART's link-bound rate does not apply (--uart for the serial path)")
+    return out
 
 
 def render_text(summary: dict[str, Any]) -> str:
