@@ -6,6 +6,7 @@ front end, bit-identical on every board, and the bit-exact network)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -75,3 +76,13 @@ def test_too_long_clip_is_refused_with_a_clear_message(ser_run, tmp_path):
     with pytest.raises(TinyflowError, match="accepts clips up to 10 s"):
         ds.audio(sample)
     assert ds.audio(ds.samples[1])[0].dtype == np.int16
+
+
+def test_eval_refuses_clips_over_the_configured_maximum(ser_run, tmp_path, capsys):
+    model, data = ser_run
+    rc = main(["eval", "-b", "qemu-m4", "-m", str(model), "-d", str(data), "--no-html",
+               "--reference", "none", "--max-clip-seconds", "0.2", "-o", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert rc != 0
+    assert re.search(r"sample \S+\.wav: 0\.\d\d s of audio; the raw-audio firmware accepts "
+                     r"clips up to 0\.2 s", err), err

@@ -266,7 +266,8 @@ def _board_target_base() -> type:
 
 
 def make_audio_target(port: Any, model_sha256: str, name: str,
-                      params: LogMelParams | None = None, **kw: Any) -> Any:
+                      params: LogMelParams | None = None,
+                      max_clip_seconds: float = MAX_CLIP_SECONDS, **kw: Any) -> Any:
     """An evaluation target (tinyflow.evaluate.targets.Target) for the SER firmware: the
     same constructor as `evaluate.board.BoardTarget` (link, handshake, model-hash check,
     stats, close) plus `params`, and a `run(batch)` whose samples are `[pcm]` (int16 audio,
@@ -280,7 +281,11 @@ def make_audio_target(port: Any, model_sha256: str, name: str,
 
         def __init__(self) -> None:
             super().__init__(port, model_sha256, name, **kw)
-            self.device = SerDevice(self.link, params)
+            try:
+                self.device = SerDevice(self.link, params, max_clip_seconds)
+            except BaseException:
+                self.close()          # also stops the QEMU session it was given
+                raise
 
         def info(self) -> dict[str, Any]:
             return {**super().info(), "mode": "raw-audio", "audio_max": self.device.audio_max,

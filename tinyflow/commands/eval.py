@@ -40,6 +40,9 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--features-upload", action="store_true",
                    help="SER on a board: send the host's int8 features (the network "
                         "firmware) instead of 16 kHz audio to the raw-audio firmware")
+    p.add_argument("--max-clip-seconds", type=float, default=None, metavar="S",
+                   help="SER raw audio: refuse clips longer than this (default 10 s; the "
+                        "device crops every clip to the model's window anyway)")
     p.add_argument("--uart", action="store_true",
                    help="virtual boards: inputs over the emulated UART, as on a real board "
                         "(default: a host file through semihosting, several times faster)")
@@ -84,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         board_info, workers, unit = board_workers(args.board, model_path, ports=args.port,
                                                   jobs=args.jobs, boards_dir=args.boards_dir,
                                                   uart=args.uart, raw_audio=raw_audio,
-                                                  features=features)
+                                                  features=features,
+                                                  max_clip_seconds=args.max_clip_seconds)
     elif args.board:
         status(f"note: --target {target} runs on this machine; --board {args.board} is ignored")
     # The model's own name (a run's config.json) and its hash: a retrained model gets a
@@ -97,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
     res = evaluate(model_path, args.dataset, out, split=args.split, target=target,
                    references=refs, workers=workers, board=board_info, cycle_unit=unit,
                    limit=args.limit, shard=args.shard, batch=args.batch, resume=args.resume,
-                   fresh=args.fresh, features=features, argv=sys.argv[1:])
+                   fresh=args.fresh, features=features, argv=sys.argv[1:],
+                   max_clip_seconds=args.max_clip_seconds)
     summary = summarize(res)
     write_report(out, res, summary, html=not args.no_html)
     if args.json:

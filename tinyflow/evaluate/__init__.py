@@ -37,12 +37,13 @@ def evaluate(model_path: str | Path, dataset: str | Path, run_dir: str | Path, *
              limit: int | None = None, shard: str | tuple[int, int] | None = None,
              batch: int = 8, resume: bool = False, fresh: bool = False,
              features: dict[str, Any] | None = None, progress: bool = True,
-             argv: list[str] | None = None) -> Results:
+             argv: list[str] | None = None, max_clip_seconds: float | None = None) -> Results:
     """Run (or resume) an evaluation and return everything in its results file.
 
     `target` is the role of the evaluated target: "host" (engine on this machine), "tflm",
     or "device" with `workers` (one factory per board/port, see `evaluate.board`).
     `references` are host roles run on every sample too, for the fidelity check.
+    `max_clip_seconds`: raw-audio SER targets refuse longer clips (default 10 s).
     """
     from tinyflow.evaluate.loop import EvalJob, run
     from tinyflow.ir import load_model
@@ -50,6 +51,7 @@ def evaluate(model_path: str | Path, dataset: str | Path, run_dir: str | Path, *
     model_path = Path(model_path)
     model = load_model(model_path)
     ds = open_dataset(dataset, model, split, features=features, model_path=model_path)
+    ds.max_clip_seconds = max_clip_seconds      # raw audio: the board's limit
     sh = parse_shard(shard) if isinstance(shard, str) or shard is None else tuple(shard)
     chosen = select(ds.samples, sh, limit)  # type: ignore[arg-type]
     if workers is None:

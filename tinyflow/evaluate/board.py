@@ -232,6 +232,7 @@ def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[st
                   link_timeout: float = 2.0, invoke_timeout: float = 30.0,
                   window: int | None = None, uart: bool = False, raw_audio: bool = False,
                   features: dict[str, Any] | None = None,
+                  max_clip_seconds: float | None = None,
                   ) -> tuple[dict[str, Any], list[Callable[[], Target]], str]:
     """(board record for the results header, one target factory per worker, cycle unit).
 
@@ -265,6 +266,8 @@ def board_workers(board_name: str, model_path: str | Path, *, ports: Sequence[st
         kw.update(timeout=link_timeout, invoke_timeout=invoke_timeout, window=window,
                   expect_board=board.name)
         if raw_audio:
+            if max_clip_seconds:
+                kw["max_clip_seconds"] = max_clip_seconds
             return make_audio_target(port, sha, name, params, **kw)
         return BoardTarget(port, sha, name, **kw)
 

@@ -60,6 +60,7 @@ class EvalDataset:
     _model: Model | None = field(default=None, repr=False)
     _frontend: Any = field(default=None, repr=False)      # HostFrontend (SER)
     params: Any = None                                     # LogMelParams (SER)
+    max_clip_seconds: float | None = None                  # raw audio: longer is refused
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def describe(self) -> dict[str, Any]:
@@ -99,10 +100,12 @@ class EvalDataset:
             raise TinyflowError(f"{self.path} holds images; raw audio is for speech emotion")
         pcm = to_pcm16(load_wav(self._files[sample.id], self.params.sample_rate))
         sr = self.params.sample_rate
-        if pcm.size > MAX_CLIP_SECONDS * sr:
+        limit = self.max_clip_seconds or MAX_CLIP_SECONDS
+        if pcm.size > limit * sr:
             raise TinyflowError(f"sample {sample.id}: {pcm.size / sr:.2f} s of audio; the "
-                                f"raw-audio firmware accepts clips up to {MAX_CLIP_SECONDS:g} s",
-                                hint="trim the clip, or evaluate with --features-upload")
+                                f"raw-audio firmware accepts clips up to {limit:g} s",
+                                hint="trim the clip, raise --max-clip-seconds, or evaluate "
+                                     "with --features-upload")
         return [pcm]
 
 
