@@ -65,8 +65,10 @@ def test_invoke_wav_prints_arousal_dominance_valence(tmp_path, capsys):
     (model.parent / "config.json").write_text(json.dumps({"features": p.to_dict()}))
     wav = tmp_path / "clip.wav"
     write_wav(wav, synth_clip(np.random.default_rng(2), 0.7, 0.2, 0.5, seconds=0.3))
-    assert main(["invoke", "-b", "qemu-m4", "-m", str(model), "-i", str(wav), "--json"]) == 0
+    assert main(["invoke", "-b", "qemu-m4", "-m", str(model), "-i", str(wav), "--json",
+                 "--compare"]) == 0
     r = json.loads(capsys.readouterr().out)
+    assert r["compare"]["bit_exact"]
     net = load_model(model)
     t = net.tensors[net.inputs[0]]
     q8 = HostFrontend(p).clip_q8(load_wav(wav), float(t.quant.scale[0]),

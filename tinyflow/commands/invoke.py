@@ -371,12 +371,30 @@ def _run_wav(args, path) -> int:
                             hint="invoke --input clip.wav starts virtual boards only")
     params = ser_app.params_for_model(path, args.features)
     r = ser_app.invoke_wav(args.board, path, args.input[0], params)
+    ok = True
+    if args.compare:
+        # The host pipeline: the same C front end compiled for the host, our engine.
+        from tinyflow.datasets.ser_manifest import load_wav
+        from tinyflow.frontend import HostFrontend
+        from tinyflow.hostengine import HostEngine
+        from tinyflow.ir import load_model
+
+        net = load_model(path)
+        t = net.tensors[net.inputs[0]]
+        q8 = HostFrontend(params).clip_q8(load_wav(args.input[0], params.sample_rate),
+                                          float(t.quant.scale[0]), int(t.quant.zero_point[0]))
+        host = HostEngine(net).invoke(q8.reshape(t.shape))[0].ravel().tolist()
+        ok = host == r["raw"]
+        r["compare"] = {"host_raw": host, "bit_exact": ok}
     if args.json:
         emit_json(r)
-        return 0
+        return 0 if ok else 1
     print(f"arousal {r['arousal']:.3f}  dominance {r['dominance']:.3f}  "
           f"valence {r['valence']:.3f}")
     if r["instructions"] is not None:
         print(f"{r['board']}: front end {r['frontend_instructions']:,} + network "
               f"{r['network_instructions']:,} instructions ({r['samples']:,} samples)")
-    return 0
+    if args.compare:
+        print(f"host pipeline (C front end + host engine): {r['compare']['host_raw']} vs "
+              f"board {r['raw']}: " + ("PASS: bit-exact" if ok else "FAIL: outputs differ"))
+    return 0 if ok else 1
