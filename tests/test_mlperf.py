@@ -220,44 +220,12 @@ def test_generated_model_results_match_tflite_micro(tmp_path):
         dut.close()
 
 
-def _mlperf_build_supported() -> bool:
-    import inspect
-
+def _build_mlperf_firmware(board, gen, out: Path, defines: list[str]) -> Path:
+    """The firmware in MLPerf mode, as `tinyflow build --mlperf` builds it."""
     from tinyflow.build import build_firmware
 
-    return "app" in inspect.signature(build_firmware).parameters
-
-
-def _build_mlperf_firmware(board, gen, out: Path, defines: list[str]) -> Path:
-    """The firmware in MLPerf mode: `build_firmware(app="mlperf")` once the build offers
-    it; until then linked here from the build's own pieces (the board's flags and defines,
-    the linker script of a regular build, the same sources with firmware/mlperf/ in place
-    of firmware/protocol/ and a two-line main)."""
-    from tinyflow.build import FIRMWARE, board_defines, build_firmware, core_flags, family_dir
-
-    if _mlperf_build_supported():
-        return build_firmware(board, [gen.c_file], out, model_name="person", app="mlperf",
-                              extra_defines=defines).elf
-    regular = build_firmware(board, [gen.c_file], out / "regular", model_name="person",
-                             report=False)
-    main = out / "main_mlperf.c"
-    main.write_text('#include "tf_mlperf.h"\n\nint main(void)\n{\n    tf_mlperf_main();\n'
-                    "    return 0;\n}\n")
-    srcs = [main, *sorted((FIRMWARE / "boards" / "cortex_m").glob("*.c")),
-            *sorted(family_dir(board).glob("*.c")), *sorted((FIRMWARE / "mlperf").glob("*.c")),
-            *gen.sources]
-    incs = [FIRMWARE / "include", FIRMWARE / "boards", FIRMWARE / "kernels",
-            FIRMWARE / "mlperf", *gen.include_dirs]
-    elf = out / "mlperf.elf"
-    cmd = ["arm-none-eabi-gcc", *core_flags(board), "-O2", "-std=gnu99", "-ffunction-sections",
-           "-fdata-sections", "-ffreestanding", "-fno-math-errno",
-           *(f"-D{d}" for d in board_defines(board) + defines), *(f"-I{i}" for i in incs),
-           *map(str, srcs), "-T", str(regular.out_dir / "linker.ld"), "-nostartfiles",
-           "--specs=nano.specs", "-Wl,--gc-sections", "-Wl,--no-warn-rwx-segments",
-           "-o", str(elf), "-lc", "-lm", "-lgcc"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return elf
+    return build_firmware(board, [gen.c_file], out, model_name="person", app="mlperf",
+                          extra_defines=defines).elf
 
 
 @pytest.mark.xdist_group("qemu_eval")
