@@ -115,7 +115,8 @@ static void conv1x1_dsp(const tf_conv_params_t *pp, const int8_t *input, const i
 #if TF_DOT_USE_MVE
             for (int32_t k = 0; k < C; k += 16) {
                 const mve_pred16_t m = vctp8q((uint32_t)(C - k));
-                const int8x16_t va = vld1q_z_s8(xb + k, m), vb = vld1q_z_s8(xb + TF_PW_MAX_C + k, m);
+                const int8x16_t va = vld1q_z_s8(xb + k, m);
+                const int8x16_t vb = vld1q_z_s8(xb + TF_PW_MAX_C + k, m);
                 const int8x16_t v0 = vld1q_z_s8(w0 + k, m), v1 = vld1q_z_s8(w1 + k, m);
                 a0 = vmladavaq_p_s8(a0, va, v0, m);
                 a1 = vmladavaq_p_s8(a1, va, v1, m);
@@ -191,7 +192,8 @@ static void conv_small_window_dsp(const tf_conv_params_t *pp, const int8_t *inpu
                 if (p->dil_w == 1 && iy0 >= 0 && ix0 >= 0 && iy0 + span_h < p->in_h &&
                     ix0 + p->k_w <= p->in_w) { /* inside: k_h runs of k_w * C bytes */
                     for (int32_t ky = 0; ky < p->k_h; ky++) {
-                        const int8_t *x = in_b + ((size_t)(iy0 + p->dil_h * ky) * p->in_w + ix0) * C;
+                        const int32_t iy = iy0 + p->dil_h * ky;
+                        const int8_t *x = in_b + ((size_t)iy * p->in_w + ix0) * C;
                         int32_t j = 0;
                         for (; j + 4 <= row; j += 4) {
                             *(tf_u32_unaligned *)(void *)(wp + j) =
@@ -449,8 +451,8 @@ dw_inside(const tf_conv_params_t *p, const int8_t *in_b, const int32_t *tap_off,
     do {                                                                                  \
         const uint32_t xx = *(const tf_u32_unaligned *)(const void *)(xp);                \
         const uint32_t ww = *(const tf_u32_unaligned *)(const void *)w;                   \
-        const int32_t xe = __sxtb16(xx), xo = tf_sxtb16_ror8(xx);                      \
-        const int32_t we = __sxtb16(ww), wo = tf_sxtb16_ror8(ww);                      \
+        const int32_t xe = __sxtb16(xx), xo = tf_sxtb16_ror8(xx);                         \
+        const int32_t we = __sxtb16(ww), wo = tf_sxtb16_ror8(ww);                         \
         a0 = __smlabb(xe, we, a0);                                                        \
         a2 = __smlatt(xe, we, a2);                                                        \
         a1 = __smlabb(xo, wo, a1);                                                        \
