@@ -29,7 +29,7 @@ def main() -> int:
 
     from tinyflow import codegen
     from tinyflow.boards import list_boards
-    from tinyflow.budget import check_budget
+    from tinyflow.budget import check_budget, measured_kernels
     from tinyflow.build import build_firmware
     from tinyflow.ir import parse_model
     from tinyflow.memreport import runtime_sizes
@@ -46,7 +46,8 @@ def main() -> int:
             elf = {r["region"]: r["used"] for r in res.sizes["regions"]}
             est = check_budget(model, b, plan)
             rt = runtime_sizes(b, tmp / "rt")
-            meas = check_budget(model, b, plan, runtime=rt)
+            meas = check_budget(model, b, plan, runtime=rt,
+                                kernels=measured_kernels(model, b))
             for r in est.regions:
                 m = next(x for x in meas.regions if x.name == r.name)
                 rows.append({"model": name, "board": b.name, "region": r.name,

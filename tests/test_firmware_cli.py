@@ -38,9 +38,10 @@ def test_build_then_incremental(work):
     assert "check the memory budget" in r.stderr and "compile and link" in r.stderr
     regions = {c["region"]: c for c in out["budget_vs_elf"]}
     assert regions["ssram23"]["elf"] > 120_000   # 134,500 B with the overlap planner
-    # the stated tolerance of `tinyflow check` against the linked ELF: 2 KiB per region
-    # (measured runtime + calibrated kernel sizes; benchmarks/results/firmware_budget.md)
-    assert all(abs(c["difference"]) <= 2 * 1024 for c in out["budget_vs_elf"]), regions
+    # the stated tolerance of `tinyflow check` against the linked ELF: 1 KiB per region
+    # (measured runtime and kernels from reference builds, exact constants; only the
+    # generated invoke's code is estimated; benchmarks/results/firmware_budget.md)
+    assert all(abs(c["difference"]) <= 1024 for c in out["budget_vs_elf"]), regions
     t0 = time.monotonic()
     again = tf(["build", "--board", "qemu-m4", "--model", "person_det.tflite"], work)
     assert again.returncode == 0 and "up to date" in again.stdout

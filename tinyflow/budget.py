@@ -18,6 +18,7 @@ Figures and where they come from:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,34 @@ def biggest_consumers(model: Model, plan: MemoryPlan, n: int = 5) -> dict[str, l
     }
 
 
+_CALL = re.compile(r"\b(tf_[a-z0-9_]+)\s*\(")
+
+
+def kernel_functions(model: Model) -> list[str]:
+    """The engine's C entry points the generated invoke calls for this model."""
+    from tinyflow.codegen import lower
+
+    class _AnyOffset(dict):  # a dry run: placement does not change which kernels run
+        def get(self, key: Any, default: Any = None) -> Any:
+            return 0
+
+    gen = lower(model, _AnyOffset())
+    return sorted({m for layer in gen.layers for st in layer.statements
+                   for m in _CALL.findall(st)})
+
+
+def measured_kernels(model: Model, board: Board) -> dict[str, int] | None:
+    """Linked code of the kernels this model calls, from a cached reference build for the
+    board (tinyflow.memreport.kernel_sizes); None without the toolchain or for a model the
+    generator cannot lower."""
+    try:
+        from tinyflow.memreport import kernel_sizes
+
+        return kernel_sizes(board, kernel_functions(model))
+    except Exception:
+        return None
+
+
 def measured_runtime(board: Board) -> dict[str, int] | None:
     """Code and .data/.bss of the firmware without a model, from a cached reference build
     for this board; None when the Arm toolchain is missing or the build fails."""
@@ -182,17 +211,25 @@ def measured_runtime(board: Board) -> dict[str, int] | None:
 def check_budget(model: Model, board: Board, plan: MemoryPlan | None = None,
                  tflm: dict[str, Any] | None = None, runtime: dict[str, int] | None = None,
                  unsupported: list[str] | None = None,
-                 extra_lines: list[Line] | None = None) -> Budget:
+                 extra_lines: list[Line] | None = None,
+                 kernels: dict[str, int] | None = None) -> Budget:
     """The budget of `model` on `board`. `runtime` is the measured firmware cost without a
-    model ({"code", "data"} bytes, see measured_runtime); without it, estimates are used.
+    model ({"code", "data"} bytes, see measured_runtime) and `kernels` the measured code of
+    the kernels it calls (measured_kernels); without them, estimates are used.
     `extra_lines` adds consumers outside the network (e.g. the audio front end)."""
     plan = plan or plan_memory(model)
-    kernels = code_estimate(model)
+    estimate = code_estimate(model)
     r_code, r_const = board.roles["code"], board.roles["const"]
     lines = [Line("model constants (weights, biases, requantization)", r_const,
                   constant_bytes(model), "flash")]
-    lines.append(Line(f"engine code ({', '.join(kernels)})", r_code,
-                      sum(kernels.values()), "flash", True))
+    if kernels is not None:
+        lines.append(Line("engine kernels (measured reference build)", r_code,
+                          kernels["code"] + kernels["data"], "flash"))
+        lines.append(Line(f"generated invoke ({len(model.operators)} calls)", r_code,
+                          estimate["invoke"], "flash", True))
+    else:
+        lines.append(Line(f"engine code ({', '.join(estimate)})", r_code,
+                          sum(estimate.values()), "flash", True))
     if runtime is not None:
         lines.append(Line("application code (measured reference build)", r_code,
                           runtime["code"], "flash"))
@@ -255,6 +292,7 @@ def full_budget(model: Model, board: Board, plan: MemoryPlan | None = None,
         pass
     return check_budget(model, board, plan, tflm=tflm,
                         runtime=measured_runtime(board) if measure else None,
+                        kernels=measured_kernels(model, board) if measure else None,
                         unsupported=unsupported, extra_lines=frontend_lines(model_path, board))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from tinyflow.boards import Board, Region
@@ -286,3 +287,39 @@ def _model_rodata(elf: Path) -> int:
         st = ELFFile(fh).get_section_by_name(".symtab")
         return sum(s["st_size"] for s in st.iter_symbols()
                    if s.name in ("tf_model_info", "inputs", "outputs"))
+
+
+def kernel_sizes(board: Board | str, functions: Sequence[str],
+                 out_root: Path | None = None) -> dict[str, int]:
+    """Linked code and constants of exactly the engine kernels `functions` (C entry points
+    such as tf_conv2d_s8) on `board`: a reference build around the stand-in model that
+    also keeps a table of pointers to those functions, so --gc-sections links what a real
+    model using them links, helpers and tables included. Cached per board and function set.
+    Returns {"code", "data"} bytes charged to the kernel object files."""
+    import hashlib
+
+    from tinyflow.boards import get_board
+    from tinyflow.build import REPO, build_firmware
+
+    board = get_board(board)
+    names = sorted(set(functions))
+    key = hashlib.sha256(" ".join(names).encode()).hexdigest()[:12]
+    out = (out_root or Path.cwd() / "build") / board.name / "_kernels" / key
+    out.mkdir(parents=True, exist_ok=True)
+    refs = out / "kernel_refs.c"
+    decls = "".join(f"extern void {n}(void);\n" for n in names)
+    table = ", ".join(f"(void (*)(void)){n}" for n in names) or "0"
+    # Declared without their real prototypes on purpose: only the addresses are taken. The
+    # table sits in .vectors, which the linker script KEEPs, so --gc-sections cannot drop
+    # it (this image is measured, never run).
+    text = (f"{decls}__attribute__((section(\".vectors\"), used))\n"
+            f"void (*const tf_kernel_refs[])(void) = {{{table}}};\n")
+    if not refs.exists() or refs.read_text() != text:
+        refs.write_text(text)
+    stand_in = REPO / "tests" / "fixtures" / "fake_model.c"
+    res = build_firmware(board, [stand_in, refs], out, model_name="kernels", report=False,
+                         kernels=True)
+    sizes = sizes_by_object(res.elf, out / "obj")
+    code = sum(v["code"] for k, v in sizes.items() if k.startswith("fw/kernels/"))
+    data = sum(v["data"] for k, v in sizes.items() if k.startswith("fw/kernels/"))
+    return {"code": code, "data": data}
