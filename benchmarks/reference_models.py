@@ -12,9 +12,6 @@ to zero after a dozen random layers and TFLM's softmax aborts on the tiny scale)
 
 from __future__ import annotations
 
-import contextlib
-import os
-
 import numpy as np
 
 
@@ -108,40 +105,13 @@ def calibrate_bn(model, n: int = 16, seed: int = 0, low: float = 0.0, high: floa
 
 
 def to_int8(model, n_rep: int = 16, seed: int = 0, low: float = 0.0, high: float = 1.0) -> bytes:
-    """Full-int8 conversion (int8 in and out) with uniform random calibration data."""
-    import tensorflow as tf
+    """Full-int8 conversion (int8 in and out) with uniform random calibration data, through
+    the same converter `tinyflow quantize` uses."""
+    from tinyflow.quantize import convert_int8
 
     rng = np.random.default_rng(seed)
-    shape = model.input_shape[1:]
-
-    def rep():
-        for _ in range(n_rep):
-            yield [rng.uniform(low, high, (1, *shape)).astype(np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    with quiet():
-        return conv.convert()
-
-
-@contextlib.contextmanager
-def quiet():
-    """Silence the converter, which prints to the C-level stdout and stderr."""
-    saved = [os.dup(1), os.dup(2)]
-    null = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, 1)
-        os.dup2(null, 2)
-        yield
-    finally:
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in saved + [null]:
-            os.close(fd)
+    rep = rng.uniform(low, high, (n_rep, *model.input_shape[1:])).astype(np.float32)
+    return convert_int8(model, rep, n_rep=n_rep)
 
 
 def build(name: str):

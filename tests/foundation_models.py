@@ -10,22 +10,12 @@ import numpy as np
 
 
 def to_int8(model, n_rep: int = 8, seed: int = 0) -> bytes:
-    import tensorflow as tf
+    """Full-int8 (int8 I/O) through tinyflow's own converter, calibrated on uniform [-1, 1]."""
+    from tinyflow.quantize import convert_int8
 
     rng = np.random.default_rng(seed)
-    shape = model.input_shape[1:]
-
-    def rep():
-        for _ in range(n_rep):
-            yield [rng.uniform(-1, 1, (1, *shape)).astype(np.float32)]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = rep
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    return conv.convert()
+    rep = rng.uniform(-1, 1, (n_rep, *model.input_shape[1:])).astype(np.float32)
+    return convert_int8(model, rep, n_rep=n_rep)
 
 
 def small_cnn():
