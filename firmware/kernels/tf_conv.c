@@ -1,5 +1,6 @@
 #include "tf_conv.h"
 
+#include "tf_conv_fast.h"
 #include "tf_dot.h"
 
 static inline int32_t sum_s8(const int8_t *a, int32_t n) {
@@ -299,6 +300,12 @@ void tf_conv2d_s8(const tf_conv_params_t *p, const int8_t *input, const int8_t *
     const int32_t fic = p->filter_in_c;
     const int32_t groups = p->in_c / fic;
     const int32_t out_per_group = p->out_c / groups;
+#if TF_CONV_FAST
+    if (tf_conv1x1_s8_fast(p, input, filter, ebias, mult, shift, output) ||
+        tf_conv_window_s8_fast(p, input, filter, ebias, mult, shift, output)) {
+        return;
+    }
+#endif
 #if TF_DOT_USE_DSP
     if (groups == 1 && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
         p->pad_top == 0 && p->pad_left == 0 && p->in_h == p->out_h && p->in_w == p->out_w &&
@@ -602,6 +609,11 @@ void tf_depthwise_conv2d_s8(const tf_conv_params_t *p, const int8_t *input,
                             const int8_t *filter, const int32_t *ebias, const int32_t *mult,
                             const int8_t *shift, int8_t *output) {
     const int32_t dm = p->depth_multiplier;
+#if TF_CONV_FAST
+    if (tf_depthwise_s8_fast(p, input, filter, ebias, mult, shift, output)) {
+        return;
+    }
+#endif
     if (dm == 1) {
 #if TF_DOT_USE_DSP
         if (p->k_h * p->k_w <= TF_DW_MAX_TAPS) {

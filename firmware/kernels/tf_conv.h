@@ -31,6 +31,7 @@ typedef struct {
     int32_t input_offset;          /* minus the input zero point, e.g. 128 */
     int32_t output_offset;         /* the output zero point */
     int32_t act_min, act_max;      /* fused activation clamp in output units */
+    int32_t rq_fast;               /* 1: tf_requant.h's short requantization is exact here */
 } tf_conv_params_t;
 
 /* ebias: effective bias (see above), one per output channel; mult/shift: one

@@ -21,11 +21,42 @@ def per_channel_multipliers(ctx: LayerCtx, n: int, in_scale: float, out_scale: f
     if any(int(z) != 0 for z in w.quant.zero_point):
         raise Unsupported(f"filter '{w.name}' has a non-zero zero point",
                           hint="int8 weights must be symmetric (the TFLite int8 spec)")
-    pairs = [quantize_multiplier(in_scale * scales[c if len(scales) > 1 else 0] / out_scale)
-             for c in range(n)]
+    pairs = multiplier_pairs(in_scale, scales, n, out_scale)
     mult = ctx.array("mult", [m for m, _ in pairs], comment="per-channel Q31 multipliers")
     shift = ctx.array("shift", [s for _, s in pairs], "int8_t", comment="per-channel shifts")
     return mult, shift
+
+
+def multiplier_pairs(in_scale: float, scales: list[float], n: int,
+                     out_scale: float) -> list[tuple[int, int]]:
+    return [quantize_multiplier(in_scale * scales[c if len(scales) > 1 else 0] / out_scale)
+            for c in range(n)]
+
+
+def fast_requant_ok(mult_shift: list[tuple[int, int]], ebias: np.ndarray, taps: int,
+                    zero_point: int) -> bool:
+    """Whether tf_requant.h's short form is exact for this layer (rq_fast).
+
+    It needs m > 0 and a right shift e >= 1 on every channel, and no int32 overflow in
+    h + (h >> 31) + 2^(e-1) + zp * 2^e for any accumulator the kernels can form:
+    |acc| <= |ebias| + taps * 128 * 128 (raw int8 inputs and weights; padding taps feed
+    the zero point, itself an int8), and |h| <= |acc| + 1."""
+    limit = (1 << 31) - 1
+    for c, (m, shift) in enumerate(mult_shift):
+        e = -shift
+        if m <= 0 or e < 1:
+            return False
+        acc = abs(int(ebias[c])) + taps * 128 * 128
+        if acc + 2 + (1 << (e - 1)) + abs(zero_point) * (1 << e) > limit:
+            return False
+    return True
+
+
+def effective_bias_values(bias, weights: np.ndarray, sum_axes: tuple[int, ...],
+                          input_offset: int) -> np.ndarray:
+    wsum = weights.astype(np.int64).sum(axis=sum_axes)
+    b = np.zeros_like(wsum) if bias is None else np.asarray(bias.data, dtype=np.int64)
+    return ((b + input_offset * wsum + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
 
 
 def effective_bias(ctx: LayerCtx, bias, weights: np.ndarray, sum_axes: tuple[int, ...],
@@ -34,10 +65,8 @@ def effective_bias(ctx: LayerCtx, bias, weights: np.ndarray, sum_axes: tuple[int
 
     The kernels then multiply raw int8 values. Integer addition wraps consistently, so
     the accumulator equals TFLM's (x + offset) * w sum exactly."""
-    wsum = weights.astype(np.int64).sum(axis=sum_axes)
-    b = np.zeros_like(wsum) if bias is None else np.asarray(bias.data, dtype=np.int64)
-    eff = (b + input_offset * wsum + (1 << 31)) % (1 << 32) - (1 << 31)
-    return ctx.array("ebias", eff.astype(np.int32),
+    eff = effective_bias_values(bias, weights, sum_axes, input_offset)
+    return ctx.array("ebias", eff,
                      comment="effective bias: bias + input_offset * sum(weights)")
 
 
@@ -82,17 +111,23 @@ def _conv_common(ctx: LayerCtx, depthwise: bool) -> None:
     if wide and (z_in, z_out) != (0, 0):
         raise Unsupported("int16 activations with a non-zero zero point")
     mult, shift = per_channel_multipliers(ctx, oc, s_in, s_out)
+    sum_axes = (0, 1, 2) if depthwise else (1, 2, 3)
+    rq_fast = 0
+    if not wide:
+        ebias = effective_bias_values(b, np.asarray(w.data), sum_axes, -z_in)
+        pairs = multiplier_pairs(s_in, [float(s) for s in w.quant.scale], oc, s_out)
+        rq_fast = int(fast_requant_ok(pairs, ebias, kh * kw * filter_in_c, z_out))
     params = ctx.params(
         "tf_conv_params_t", batches=n, in_h=ih, in_w=iw, in_c=ic, out_h=oh, out_w=ow, out_c=oc,
         k_h=kh, k_w=kw, filter_in_c=filter_in_c, depth_multiplier=oc // ic if depthwise else 1,
         stride_h=sh, stride_w=sw, dil_h=dh, dil_w=dw,
         pad_top=pad_before(sh, dh, ih, kh, oh), pad_left=pad_before(sw, dw, iw, kw, ow),
-        input_offset=-z_in, output_offset=z_out, act_min=rng[0], act_max=rng[1])
+        input_offset=-z_in, output_offset=z_out, act_min=rng[0], act_max=rng[1],
+        rq_fast=rq_fast)
     if wide:
         bias = ctx.ptr(b) if b is not None else "NULL"
     else:
-        bias = effective_bias(ctx, b, np.asarray(w.data), (0, 1, 2) if depthwise else (1, 2, 3),
-                              -z_in)
+        bias = effective_bias(ctx, b, np.asarray(w.data), sum_axes, -z_in)
     fn = ("tf_depthwise_conv2d" if depthwise else "tf_conv2d") + ("_s16" if wide else "_s8")
     ctx.call(fn, params, ctx.ptr(x, const=True), ctx.ptr(w), bias, mult, shift, ctx.ptr(y))
 

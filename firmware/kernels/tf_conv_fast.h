@@ -1,0 +1,39 @@
+/*
+ * Specialised int8 convolution kernels for cores with the DSP extension and no Helium
+ * (Cortex-M4, M7, M33; an M55 built with -DTF_NO_MVE). tf_conv2d_s8 and
+ * tf_depthwise_conv2d_s8 offer every layer to these first; each returns 1 when it
+ * computed the layer and 0 when the shape or quantization is not its case, and then the
+ * general kernels in tf_conv.c run. Same arguments and results as tf_conv2d_s8, to the bit.
+ */
+#ifndef TF_CONV_FAST_H
+#define TF_CONV_FAST_H
+
+#include "tf_conv.h"
+#include "tf_dot.h"
+
+#define TF_CONV_FAST (TF_DOT_USE_DSP && !TF_DOT_USE_MVE)
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if TF_CONV_FAST
+/* 1x1, stride 1, one group (tf_conv_pw.c) */
+int tf_conv1x1_s8_fast(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                       const int32_t *ebias, const int32_t *mult, const int8_t *shift,
+                       int8_t *output);
+/* small windows over few input channels, like a 3x3 stride-2 stem (tf_conv_window.c) */
+int tf_conv_window_s8_fast(const tf_conv_params_t *p, const int8_t *input,
+                           const int8_t *filter, const int32_t *ebias, const int32_t *mult,
+                           const int8_t *shift, int8_t *output);
+/* depthwise, depth multiplier 1 (tf_conv_dw.c) */
+int tf_depthwise_s8_fast(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                         const int32_t *ebias, const int32_t *mult, const int8_t *shift,
+                         int8_t *output);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TF_CONV_FAST_H */

@@ -1,0 +1,44 @@
+/*
+ * Requantization for the optimized conv kernels: TFLM's double-rounding
+ * MultiplyByQuantizedMultiplier, bit for bit, in about ten instructions per output.
+ *
+ * Valid when the code generator set tf_conv_params_t.rq_fast: every channel has a
+ * multiplier m > 0 and shifts right by e >= 1, and no intermediate below can overflow
+ * for any accumulator the layer can produce (tinyflow/codegen/ops/conv.py proves the
+ * bound from the biases and the window size). Then, with h = floor((acc * m + 2^30) / 2^31)
+ * (gemmlowp's doubling high multiply for m >= 0, see tf_srdhm_pos), TFLM's rounding
+ * divide by 2^e is floor((h + 2^(e-1) - [h < 0]) / 2^e), and adding the output zero point
+ * zp first as zp * 2^e changes nothing else. So per channel
+ *     rnd = 2^(e-1) + zp * 2^e                                   (tf_rq_rnd)
+ * and per output
+ *     out = (h + (h >> 31) + rnd) >> e, then the activation clamp.  (tf_rq_apply)
+ */
+#ifndef TF_REQUANT_H
+#define TF_REQUANT_H
+
+#include "tf_common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+static inline int32_t tf_rq_rnd(int32_t e, int32_t zp) {
+    return (int32_t)(((uint32_t)1 << (e - 1)) + ((uint32_t)zp << e));
+}
+
+/* floor((acc * m + 2^30) / 2^31): one SMLAL and two shifts on Armv7E-M */
+static inline int32_t tf_rq_h(int32_t acc, int32_t m) {
+    return (int32_t)(((int64_t)acc * (int64_t)m + ((int64_t)1 << 30)) >> 31);
+}
+
+/* requantized, zero point added, not yet clamped */
+static inline int32_t tf_rq_apply(int32_t acc, int32_t m, int32_t rnd, int32_t e) {
+    const int32_t h = tf_rq_h(acc, m);
+    return (h + (h >> 31) + rnd) >> e;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TF_REQUANT_H */
