@@ -3,7 +3,7 @@
  * MultiplyByQuantizedMultiplier, bit for bit, in about ten instructions per output.
  *
  * Valid when the code generator set tf_conv_params_t.rq_fast: every channel has a
- * multiplier m > 0 and shifts right by e >= 1, and no intermediate below can overflow
+ * multiplier m > 0 and shifts right by e >= 1, |acc| < 2^30, and nothing below can overflow
  * for any accumulator the layer can produce (tinyflow/codegen/ops/conv.py proves the
  * bound from the biases and the window size). Then, with h = floor((acc * m + 2^30) / 2^31)
  * (gemmlowp's doubling high multiply for m >= 0, see tf_srdhm_pos), TFLM's rounding
@@ -26,9 +26,16 @@ static inline int32_t tf_rq_rnd(int32_t e, int32_t zp) {
     return (int32_t)(((uint32_t)1 << (e - 1)) + ((uint32_t)zp << e));
 }
 
-/* floor((acc * m + 2^30) / 2^31): one SMLAL and two shifts on Armv7E-M */
+/* floor((acc * m + 2^30) / 2^31). With the DSP extension that is one SMMULR, the rounded
+ * top word of (2 acc) * m: rq_fast also guarantees |acc| < 2^30. */
 static inline int32_t tf_rq_h(int32_t acc, int32_t m) {
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+    int32_t h;
+    __asm__("smmulr %0, %1, %2" : "=r"(h) : "r"((int32_t)((uint32_t)acc << 1)), "r"(m));
+    return h;
+#else
     return (int32_t)(((int64_t)acc * (int64_t)m + ((int64_t)1 << 30)) >> 31);
+#endif
 }
 
 /* requantized, zero point added, not yet clamped */

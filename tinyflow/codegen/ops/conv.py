@@ -37,7 +37,8 @@ def fast_requant_ok(mult_shift: list[tuple[int, int]], ebias: np.ndarray, taps: 
                     zero_point: int) -> bool:
     """Whether tf_requant.h's short form is exact for this layer (rq_fast).
 
-    It needs m > 0 and a right shift e >= 1 on every channel, and no int32 overflow in
+    It needs m > 0 and a right shift e >= 1 on every channel, |acc| < 2^30 (so 2 * acc
+    fits the single SMMULR that forms h), and no int32 overflow in
     h + (h >> 31) + 2^(e-1) + zp * 2^e for any accumulator the kernels can form:
     |acc| <= |ebias| + taps * 128 * 128 (raw int8 inputs and weights; padding taps feed
     the zero point, itself an int8), and |h| <= |acc| + 1."""
@@ -47,6 +48,8 @@ def fast_requant_ok(mult_shift: list[tuple[int, int]], ebias: np.ndarray, taps: 
         if m <= 0 or e < 1:
             return False
         acc = abs(int(ebias[c])) + taps * 128 * 128
+        if acc >= (1 << 30) - 1:
+            return False
         if acc + 2 + (1 << (e - 1)) + abs(zero_point) * (1 << e) > limit:
             return False
     return True
