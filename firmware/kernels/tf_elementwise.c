@@ -1,5 +1,14 @@
 #include "tf_elementwise.h"
 
+#include "tf_requant.h"
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(TF_PORTABLE_ONLY)
+#include <arm_acle.h>
+#define TF_ADD_FAST 1
+#else
+#define TF_ADD_FAST 0
+#endif
+
 static inline int32_t binary_one(const tf_binary_params_t *p, int32_t a, int32_t b) {
     if (p->op == TF_BINARY_MAX) {
         return a > b ? a : b;
@@ -74,6 +83,83 @@ static void binary_flat_s8(const tf_binary_params_t *pp, const int8_t *a, const 
     }
 }
 
+#if TF_ADD_FAST
+/* int8 ADD/SUB without broadcasting, with tf_requant.h's short requantization. Each input's
+ * rescale is one of two kinds: the input with the larger scale has the multiplier exactly
+ * 1/2 (m = 2^30, shift 0), and then the doubling high multiply of an even x is x / 2 with
+ * no rounding at all, i.e. (a + offset) << (left_shift - 1); the other one shifts right
+ * (e >= 1) and takes the short form. |x| <= 255 * 2^20 < 2^30 and every sum stays below
+ * 2^29, so SMMULR's doubled operand cannot overflow. */
+typedef struct {
+    int32_t off, m, rnd, e;
+    int half;
+} add_in_t;
+
+static int add_in(int32_t off, int32_t m, int32_t shift, add_in_t *r) {
+    r->off = off;
+    r->m = m;
+    r->half = m == (1 << 30) && shift == 0;
+    if (r->half) {
+        return 1;
+    }
+    if (m <= 0 || shift > -1 || shift < -30) {
+        return 0;
+    }
+    r->e = -shift;
+    r->rnd = (int32_t)1 << (r->e - 1);
+    return 1;
+}
+
+static inline __attribute__((always_inline)) int32_t add_rescale(const add_in_t *q, int32_t v,
+                                                                 int half) {
+    if (half) {
+        return (v + q->off) * (1 << 19);
+    }
+    return tf_rq_apply((v + q->off) * (1 << 20), q->m, q->rnd, q->e);
+}
+
+static inline __attribute__((always_inline)) void add_loop(const add_in_t *q1, const add_in_t *q2,
+                                                           const add_in_t *qo, int32_t lo,
+                                                           int32_t hi, const int8_t *a,
+                                                           const int8_t *b, int8_t *out,
+                                                           size_t n, int sub, int h1, int h2) {
+    const add_in_t A = *q1, B = *q2, O = *qo;
+    for (size_t i = 0; i < n; i++) {
+        const int32_t s1 = add_rescale(&A, a[i], h1);
+        const int32_t s2 = add_rescale(&B, b[i], h2);
+        const int32_t v = tf_rq_apply(sub ? s1 - s2 : s1 + s2, O.m, O.rnd, O.e);
+        out[i] = (int8_t)tf_clamp_i32(v, lo, hi);
+    }
+}
+
+/* 1 when it did the work; 0 leaves it to the general loop */
+static int add_sub_fast_s8(const tf_binary_params_t *p, const int8_t *a, const int8_t *b,
+                           int8_t *out, size_t n) {
+    add_in_t q1, q2, qo;
+    if ((p->op != TF_BINARY_ADD && p->op != TF_BINARY_SUB) || p->left_shift != 20 ||
+        !add_in(p->input1_offset, p->input1_mult, p->input1_shift, &q1) ||
+        !add_in(p->input2_offset, p->input2_mult, p->input2_shift, &q2) ||
+        p->output_mult <= 0 || p->output_shift > -1 || p->output_shift < -22) {
+        return 0;
+    }
+    qo.m = p->output_mult;
+    qo.e = -p->output_shift;
+    qo.rnd = tf_rq_rnd(qo.e, p->output_offset);
+    const int sub = p->op == TF_BINARY_SUB;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    if (q1.half && q2.half) {
+        add_loop(&q1, &q2, &qo, lo, hi, a, b, out, n, sub, 1, 1);
+    } else if (q1.half) {
+        add_loop(&q1, &q2, &qo, lo, hi, a, b, out, n, sub, 1, 0);
+    } else if (q2.half) {
+        add_loop(&q1, &q2, &qo, lo, hi, a, b, out, n, sub, 0, 1);
+    } else {
+        add_loop(&q1, &q2, &qo, lo, hi, a, b, out, n, sub, 0, 0);
+    }
+    return 1;
+}
+#endif
+
 static int is_flat(const tf_binary_params_t *p) {
     int32_t s = 1;
     for (int d = TF_KMAX_DIMS - 1; d >= 0; d--) {
@@ -117,6 +203,11 @@ void tf_binary_s8(const tf_binary_params_t *p, const int8_t *in1, const int8_t *
         for (int d = 0; d < TF_KMAX_DIMS; d++) {
             n *= (size_t)p->dims[d];
         }
+#if TF_ADD_FAST
+        if (add_sub_fast_s8(p, in1, in2, output, n)) {
+            return;
+        }
+#endif
         binary_flat_s8(p, in1, in2, output, n);
         return;
     }
