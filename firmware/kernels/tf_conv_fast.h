@@ -11,7 +11,13 @@
 #include "tf_conv.h"
 #include "tf_dot.h"
 
-#define TF_CONV_FAST (TF_DOT_USE_DSP && !TF_DOT_USE_MVE)
+/* Their inline assembly names most registers, so they need the frame pointer free: an
+ * -O0 build (which keeps r7 as one) uses the general kernels. */
+#if TF_DOT_USE_DSP && !TF_DOT_USE_MVE && defined(__OPTIMIZE__)
+#define TF_CONV_FAST 1
+#else
+#define TF_CONV_FAST 0
+#endif
 
 #ifdef __cplusplus
 extern "C" {

@@ -24,9 +24,11 @@
 #define TF_PW_FAST_MAX_C 256
 #define TF_PW_FAST_MAX_OC 256
 
-/* per output channel, in the order one LDM fetches them */
+/* per output channel, in the order one LDM fetches them: the effective bias, the
+ * multiplier doubled (mod 2^32: SMMLAR(acc, 2m, acc) is floor((acc m + 2^30) / 2^31), see
+ * pw_block), tf_requant.h's rounding constant and the right shift */
 typedef struct {
-    int32_t m, rnd, e;
+    int32_t bias, m2, rnd, e;
 } pw_rq_t;
 
 /* Widen pixels a..d (in_c channels each) into xb: per 4 channels, 8 words
@@ -91,7 +93,7 @@ static void widen1(const int8_t *a, int32_t C, uint32_t *xb) {
 static inline __attribute__((always_inline)) int8_t pw_out(int32_t acc, const pw_rq_t *q,
                                                            int32_t lo, int32_t hi,
                                                            int full_range) {
-    const int32_t v = tf_rq_apply(acc, q->m, q->rnd, q->e);
+    const int32_t v = tf_rq_apply(acc, (int32_t)((uint32_t)q->m2 >> 1), q->rnd, q->e);
     return (int8_t)(full_range ? __ssat(v, 8) : tf_clamp_i32(v, lo, hi));
 }
 
@@ -120,6 +122,94 @@ static void pw_tail(const tf_conv_params_t *p, const int8_t *x, const int8_t *fi
     }
 }
 
+/* What pw_block reads, at fixed offsets. */
+typedef struct {
+    const pw_rq_t *q;     /* 0: this channel's constants */
+    const pw_rq_t *q_end; /* 4 */
+    int8_t *o;            /* 8: this channel's output byte of the block's first pixel */
+    int32_t stride;       /* 12: out_c, the distance to the next pixel's byte */
+    const uint32_t *xb;   /* 16: the widened block */
+    int32_t quads;        /* 20: in_c / 16 */
+    int32_t rest;         /* 24: (in_c / 4) % 4 */
+    const int8_t *w;      /* 28: the filter */
+} pw_ctx_t;
+
+/* Fixed registers: r0-r3 the four pixels' accumulators, r4 filter word, r5 its odd half,
+ * r6 the widened block, r7 the filter, r8-r11 the block's words, lr the step counter. */
+#define TF_PW_STEP4R                             \
+    "ldr    r4, [r7], #4\n\t"                    \
+    "sxtb16 r5, r4\n\t"                          \
+    "sxtb16 r4, r4, ror #8\n\t"                  \
+    "ldmia  r6!, {r8, r9, r10, r11}\n\t"         \
+    "smlad  r0, r8, r5, r0\n\t"                  \
+    "smlad  r0, r9, r4, r0\n\t"                  \
+    "smlad  r1, r10, r5, r1\n\t"                 \
+    "smlad  r1, r11, r4, r1\n\t"                 \
+    "ldmia  r6!, {r8, r9, r10, r11}\n\t"         \
+    "smlad  r2, r8, r5, r2\n\t"                  \
+    "smlad  r2, r9, r4, r2\n\t"                  \
+    "smlad  r3, r10, r5, r3\n\t"                 \
+    "smlad  r3, r11, r4, r3\n\t"
+
+/* acc -> int8 in r0..r3: h = SMMLAR(acc, 2m, acc) (the top word of acc 2^32 + acc (2m -
+ * 2^32) + 2^31 is floor((2 acc m + 2^31) / 2^32), gemmlowp's doubling high multiply for
+ * m > 0, for every int32 acc), then tf_requant.h's (h + (h >> 31) + rnd) >> e, saturated. */
+#define TF_PW_RQ(r)                              \
+    "smmlar " r ", " r ", r8, " r "\n\t"         \
+    "add    " r ", " r ", " r ", asr #31\n\t"    \
+    "add    " r ", " r ", r9\n\t"                \
+    "asr    " r ", " r ", r10\n\t"               \
+    "ssat   " r ", #8, " r "\n\t"
+
+/* Every output channel of one block of four pixels, saturating epilogue (the activation
+ * clamp is the int8 range). One asm statement so that the per-channel work (bias, loop
+ * set-up, requantization, four stores) is a few dozen instructions with no spills. */
+static void pw_block(pw_ctx_t *ctx) {
+    register pw_ctx_t *c __asm__("r12") = ctx;
+    __asm__ volatile(
+        "ldr    r7, [r12, #28]\n\t"
+        "1:\n\t"
+        "ldr    r4, [r12, #0]\n\t"
+        "ldr    r0, [r4]\n\t"
+        "ldr    r6, [r12, #16]\n\t"
+        "mov    r1, r0\n\t"
+        "mov    r2, r0\n\t"
+        "mov    r3, r0\n\t"
+        "ldr    lr, [r12, #24]\n\t"
+        "cmp    lr, #0\n\t"
+        "beq    3f\n\t"
+        "2:\n\t" TF_PW_STEP4R
+        "subs   lr, lr, #1\n\t"
+        "bne    2b\n\t"
+        "3:\n\t"
+        "ldr    lr, [r12, #20]\n\t"
+        "cmp    lr, #0\n\t"
+        "beq    5f\n\t"
+        "4:\n\t" TF_PW_STEP4R TF_PW_STEP4R TF_PW_STEP4R TF_PW_STEP4R
+        "subs   lr, lr, #1\n\t"
+        "bne    4b\n\t"
+        "5:\n\t"
+        "ldr    r4, [r12, #0]\n\t"
+        "ldmia  r4!, {r5, r8, r9, r10}\n\t"
+        "str    r4, [r12, #0]\n\t"
+        TF_PW_RQ("r0") TF_PW_RQ("r1") TF_PW_RQ("r2") TF_PW_RQ("r3")
+        "ldrd   r4, r5, [r12, #8]\n\t"
+        "strb   r0, [r4]\n\t"
+        "strb   r1, [r4, r5]\n\t"
+        "add    r11, r4, r5, lsl #1\n\t"
+        "strb   r2, [r11]\n\t"
+        "strb   r3, [r11, r5]\n\t"
+        "adds   r4, r4, #1\n\t"
+        "str    r4, [r12, #8]\n\t"
+        "ldrd   r4, r5, [r12, #0]\n\t"
+        "cmp    r4, r5\n\t"
+        "bne    1b\n\t"
+        :
+        : "r"(c)
+        : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr",
+          "cc", "memory");
+}
+
 static inline __attribute__((always_inline)) void pw_layer(const tf_conv_params_t *p,
                                                            const int8_t *input,
                                                            const int8_t *filter,
@@ -135,6 +225,11 @@ static inline __attribute__((always_inline)) void pw_layer(const tf_conv_params_
         const int8_t *x0 = input + (size_t)pix * C;
         widen4(x0, x0 + C, x0 + 2 * C, x0 + 3 * C, C, xb);
         int8_t *o = output + (size_t)pix * OC;
+        if (full_range) {
+            pw_ctx_t ctx = {rq, rq + OC, o, OC, xb, quads, rest, filter};
+            pw_block(&ctx);
+            continue;
+        }
         const int8_t *wp = filter;
         const pw_rq_t *q = rq;
         for (int32_t oc = 0; oc < OC; oc++, o++, q++) {
@@ -173,7 +268,8 @@ int tf_conv1x1_s8_fast(const tf_conv_params_t *p, const int8_t *input, const int
     uint32_t xb[2 * TF_PW_FAST_MAX_C];
     for (int32_t oc = 0; oc < p->out_c; oc++) {
         const int32_t e = -(int32_t)shift[oc];
-        rq[oc] = (pw_rq_t){mult[oc], tf_rq_rnd(e, p->output_offset), e};
+        rq[oc] = (pw_rq_t){ebias[oc], (int32_t)((uint32_t)mult[oc] << 1),
+                           tf_rq_rnd(e, p->output_offset), e};
     }
     if (p->act_min == -128 && p->act_max == 127) {
         pw_layer(p, input, filter, ebias, rq, output, xb, 1);
