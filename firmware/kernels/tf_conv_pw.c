@@ -1,16 +1,22 @@
 /*
- * 1x1 convolution (stride 1, no padding, one group) on cores with the DSP extension:
- * a GEMM of (pixels x in_c) by (in_c x out_c) done as four pixels by one output channel.
+ * Convolutions with one group on cores with the DSP extension, as a GEMM of
+ * (output pixels x window) by (window x out_c), four pixels by one output channel at a time.
  *
- * Four consecutive pixels are widened once into int16 pairs, in the order SXTB16
- * unpacks a filter word (channels 0,2 then 1,3 of every four), interleaved so that two
- * 4-register loads bring all four pixels' four channels. Every output channel then costs,
- * per four input channels, one filter load, two SXTB16, two LDM and eight SMLAD: 13
- * instructions for 16 multiply-accumulates, with the filter read in its stored order
- * (no re-layout, so no extra flash). Requantization is tf_requant.h's short form.
+ * A 1x1 stride-1 convolution over in_c % 4 == 0 channels reads its pixels in place; any
+ * other window (3x3 over many channels, a 1x1 over 13) is first gathered per output pixel
+ * into a contiguous int8 window (padding taps take the input zero point, which with the
+ * folded bias contributes exactly nothing), zero-extended to a multiple of four.
+ * Four pixels' windows are then widened once into int16 pairs, in the order SXTB16 unpacks
+ * a filter word (taps 0,2 then 1,3 of every four), interleaved so that two 4-register
+ * loads bring all four pixels' four taps. Every output channel costs, per four taps, one
+ * filter load, two SXTB16, two LDM and eight SMLAD: 13 instructions for 16
+ * multiply-accumulates, with the filter read in its stored order (no re-layout, no extra
+ * flash). A window of K taps with K % 4 != 0 reads up to 3 filter bytes past each row;
+ * they meet the zero extension, and the code generator pads such filters by 3 bytes.
+ * Requantization is tf_requant.h's short form.
  *
- * All four pixels are read (widened) before any of their outputs is written, and blocks
- * go in raster order: the overlap contract of tinyflow/codegen/overlap.py (PIXEL_BLOCK 4).
+ * All four pixels' windows are read before any of their outputs is written, and blocks go
+ * in raster order: the overlap contract of tinyflow/codegen/overlap.py (PIXEL_BLOCK 4).
  */
 #include "tf_conv_fast.h"
 
@@ -19,8 +25,8 @@
 
 #include "tf_requant.h"
 
-/* The most input channels the widened block holds (4 pixels x 256 x 2 bytes = 2 KiB) and
- * the most output channels whose requantization constants are tabled (3 KiB). */
+/* The longest window the widened block holds (4 pixels x 256 x 2 bytes = 2 KiB, plus 1 KiB
+ * of gathered windows) and the most output channels whose constants are tabled (4 KiB). */
 #define TF_PW_FAST_MAX_C 256
 #define TF_PW_FAST_MAX_OC 256
 
@@ -32,22 +38,27 @@ typedef struct {
 } pw_rq_t;
 
 /* Widen pixels a..d (in_c channels each) into xb: per 4 channels, 8 words
- * (pixel a even/odd, b even/odd, c even/odd, d even/odd). */
+ * (pixel a even/odd, b even/odd, c even/odd, d even/odd): 14 instructions per step. */
 static void widen4(const int8_t *a, const int8_t *b, const int8_t *c, const int8_t *d,
                    int32_t C, uint32_t *xb) {
-    for (int32_t k = 0; k < C; k += 4, xb += 8) {
-        const uint32_t va = *(const tf_u32_unaligned *)(const void *)(a + k);
-        const uint32_t vb = *(const tf_u32_unaligned *)(const void *)(b + k);
-        const uint32_t vc = *(const tf_u32_unaligned *)(const void *)(c + k);
-        const uint32_t vd = *(const tf_u32_unaligned *)(const void *)(d + k);
-        xb[0] = (uint32_t)__sxtb16(va);
-        xb[1] = (uint32_t)tf_sxtb16_ror8(va);
-        xb[2] = (uint32_t)__sxtb16(vb);
-        xb[3] = (uint32_t)tf_sxtb16_ror8(vb);
-        xb[4] = (uint32_t)__sxtb16(vc);
-        xb[5] = (uint32_t)tf_sxtb16_ror8(vc);
-        xb[6] = (uint32_t)__sxtb16(vd);
-        xb[7] = (uint32_t)tf_sxtb16_ror8(vd);
+    for (int32_t k = C >> 2; k > 0; k--) {
+        __asm__ volatile("ldr    r4, [%[a]], #4\n\t"
+                         "sxtb16 r5, r4, ror #8\n\t"
+                         "sxtb16 r4, r4\n\t"
+                         "ldr    r6, [%[b]], #4\n\t"
+                         "sxtb16 r7, r6, ror #8\n\t"
+                         "sxtb16 r6, r6\n\t"
+                         "stmia  %[xb]!, {r4, r5, r6, r7}\n\t"
+                         "ldr    r4, [%[c]], #4\n\t"
+                         "sxtb16 r5, r4, ror #8\n\t"
+                         "sxtb16 r4, r4\n\t"
+                         "ldr    r6, [%[d]], #4\n\t"
+                         "sxtb16 r7, r6, ror #8\n\t"
+                         "sxtb16 r6, r6\n\t"
+                         "stmia  %[xb]!, {r4, r5, r6, r7}\n\t"
+                         : [a] "+r"(a), [b] "+r"(b), [c] "+r"(c), [d] "+r"(d), [xb] "+r"(xb)
+                         :
+                         : "r4", "r5", "r6", "r7", "memory");
     }
 }
 
@@ -97,28 +108,84 @@ static inline __attribute__((always_inline)) int8_t pw_out(int32_t acc, const pw
     return (int8_t)(full_range ? __ssat(v, 8) : tf_clamp_i32(v, lo, hi));
 }
 
-/* the last npix % 4 pixels, one at a time */
-static void pw_tail(const tf_conv_params_t *p, const int8_t *x, const int8_t *filter,
-                    const int32_t *ebias, const pw_rq_t *rq, int8_t *o, int32_t n,
-                    uint32_t *xb) {
-    const int32_t C = p->in_c, OC = p->out_c;
+/* one pixel's window, K4 taps widened into xb; every output channel */
+static void pw_one(const tf_conv_params_t *p, const int8_t *x, const int8_t *filter,
+                   const pw_rq_t *rq, int8_t *o, int32_t K, int32_t K4, uint32_t *xb) {
     const int full_range = p->act_min == -128 && p->act_max == 127;
-    for (int32_t j = 0; j < n; j++, x += C) {
-        widen1(x, C, xb);
-        const int8_t *wp = filter;
-        for (int32_t oc = 0; oc < OC; oc++) {
-            int32_t a0 = ebias[oc];
-            const uint32_t *xp = xb;
-            uint32_t w, t;
-            for (int32_t k = C >> 2; k > 0; k--) {
-                __asm__ volatile(TF_PW_STEP1
-                                 : [a0] "+r"(a0), [wp] "+r"(wp), [xp] "+r"(xp), [w] "=&r"(w),
-                                   [t] "=&r"(t)
-                                 :
-                                 : "r8", "r9", "memory");
-            }
-            *o++ = pw_out(a0, &rq[oc], p->act_min, p->act_max, full_range);
+    widen1(x, K4, xb);
+    for (int32_t oc = 0; oc < p->out_c; oc++) {
+        int32_t a0 = rq[oc].bias;
+        const int8_t *wp = filter + (size_t)oc * K;
+        const uint32_t *xp = xb;
+        uint32_t w, t;
+        for (int32_t k = K4 >> 2; k > 0; k--) {
+            __asm__ volatile(TF_PW_STEP1
+                             : [a0] "+r"(a0), [wp] "+r"(wp), [xp] "+r"(xp), [w] "=&r"(w),
+                               [t] "=&r"(t)
+                             :
+                             : "r8", "r9", "memory");
         }
+        *o++ = pw_out(a0, &rq[oc], p->act_min, p->act_max, full_range);
+    }
+}
+
+/* Gathering windows in raster order: the layer's geometry and the next output pixel. */
+typedef struct {
+    const int8_t *input;
+    int32_t C, in_h, in_w, k_h, k_w, dil_h, dil_w, stride_h, stride_w, pad_top, pad_left;
+    int32_t out_h, out_w, K, K4, zp;
+    int32_t b, oy, ox; /* the next output pixel */
+} pw_win_t;
+
+/* The next output pixel's window as K4 contiguous bytes (the input zero point for taps in
+ * the padding, zeros past K), then step to the pixel after it. Fields are read into locals:
+ * the int8 stores could alias them otherwise. */
+static void gather_next(pw_win_t *g, int8_t *win) {
+    const int32_t C = g->C, in_h = g->in_h, in_w = g->in_w, k_h = g->k_h, k_w = g->k_w;
+    const int32_t dil_h = g->dil_h, dil_w = g->dil_w;
+    const int32_t iy0 = g->oy * g->stride_h - g->pad_top;
+    const int32_t ix0 = g->ox * g->stride_w - g->pad_left;
+    const int8_t zp = (int8_t)g->zp;
+    const int8_t *in_b = g->input + (size_t)g->b * in_h * in_w * C;
+    const int32_t row = k_w * C, K = g->K, K4 = g->K4;
+    if (++g->ox == g->out_w) {
+        g->ox = 0;
+        if (++g->oy == g->out_h) {
+            g->oy = 0;
+            g->b++;
+        }
+    }
+    int8_t *w = win;
+    if (dil_w == 1 && ix0 >= 0 && ix0 + k_w <= in_w && iy0 >= 0 &&
+        iy0 + dil_h * (k_h - 1) < in_h) {
+        /* inside: each kernel row is one run of k_w * in_c bytes, copied in words; a last
+         * word's 1-3 extra bytes are overwritten by the next row or the zero extension
+         * (win has room for the last row's) */
+        const uint8_t *x = (const uint8_t *)(in_b + ((size_t)iy0 * in_w + ix0) * C);
+        const int32_t words = (row + 3) >> 2;
+        const size_t step = (size_t)dil_h * in_w * C;
+        for (int32_t ky = 0; ky < k_h; ky++, x += step, w += row) {
+            const uint8_t *s = x;
+            uint8_t *d = (uint8_t *)w;
+            for (int32_t j = words; j > 0; j--, s += 4, d += 4) {
+                *(tf_u32_unaligned *)(void *)d = *(const tf_u32_unaligned *)(const void *)s;
+            }
+        }
+    } else {
+        for (int32_t ky = 0; ky < k_h; ky++) {
+            const int32_t iy = iy0 + dil_h * ky;
+            for (int32_t kx = 0; kx < k_w; kx++, w += C) {
+                const int32_t ix = ix0 + dil_w * kx;
+                const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+                const int8_t *x = in_b + ((size_t)iy * in_w + ix) * C;
+                for (int32_t c = 0; c < C; c++) {
+                    w[c] = inside ? x[c] : zp;
+                }
+            }
+        }
+    }
+    for (int32_t k = K; k < K4; k++) {
+        win[k] = 0;
     }
 }
 
@@ -132,6 +199,7 @@ typedef struct {
     int32_t quads;        /* 20: in_c / 16 */
     int32_t rest;         /* 24: (in_c / 4) % 4 */
     const int8_t *w;      /* 28: the filter */
+    int32_t wadj;         /* 32: K4 - K, the filter bytes read past each row */
 } pw_ctx_t;
 
 /* Fixed registers: r0-r3 the four pixels' accumulators, r4 filter word, r5 its odd half,
@@ -164,118 +232,141 @@ typedef struct {
 /* Every output channel of one block of four pixels, saturating epilogue (the activation
  * clamp is the int8 range). One asm statement so that the per-channel work (bias, loop
  * set-up, requantization, four stores) is a few dozen instructions with no spills. */
-static void pw_block(pw_ctx_t *ctx) {
-    register pw_ctx_t *c __asm__("r12") = ctx;
-    __asm__ volatile(
-        "ldr    r7, [r12, #28]\n\t"
-        "1:\n\t"
-        "ldr    r4, [r12, #0]\n\t"
-        "ldr    r0, [r4]\n\t"
-        "ldr    r6, [r12, #16]\n\t"
-        "mov    r1, r0\n\t"
-        "mov    r2, r0\n\t"
-        "mov    r3, r0\n\t"
-        "ldr    lr, [r12, #24]\n\t"
-        "cmp    lr, #0\n\t"
-        "beq    3f\n\t"
-        "2:\n\t" TF_PW_STEP4R
-        "subs   lr, lr, #1\n\t"
-        "bne    2b\n\t"
-        "3:\n\t"
-        "ldr    lr, [r12, #20]\n\t"
-        "cmp    lr, #0\n\t"
-        "beq    5f\n\t"
-        "4:\n\t" TF_PW_STEP4R TF_PW_STEP4R TF_PW_STEP4R TF_PW_STEP4R
-        "subs   lr, lr, #1\n\t"
-        "bne    4b\n\t"
-        "5:\n\t"
-        "ldr    r4, [r12, #0]\n\t"
-        "ldmia  r4!, {r5, r8, r9, r10}\n\t"
-        "str    r4, [r12, #0]\n\t"
-        TF_PW_RQ("r0") TF_PW_RQ("r1") TF_PW_RQ("r2") TF_PW_RQ("r3")
-        "ldrd   r4, r5, [r12, #8]\n\t"
-        "strb   r0, [r4]\n\t"
-        "strb   r1, [r4, r5]\n\t"
-        "add    r11, r4, r5, lsl #1\n\t"
-        "strb   r2, [r11]\n\t"
-        "strb   r3, [r11, r5]\n\t"
-        "adds   r4, r4, #1\n\t"
-        "str    r4, [r12, #8]\n\t"
-        "ldrd   r4, r5, [r12, #0]\n\t"
-        "cmp    r4, r5\n\t"
-        "bne    1b\n\t"
-        :
-        : "r"(c)
-        : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr",
-          "cc", "memory");
+#define TF_PW_BLOCK(name, adjust)                                                               \
+static void name(pw_ctx_t *ctx) {                                                               \
+    register pw_ctx_t *c __asm__("r12") = ctx;                                                  \
+    __asm__ volatile(                                                                           \
+        "ldr    r7, [r12, #28]\n\t"                                                             \
+        "1:\n\t"                                                                                \
+        "ldr    r4, [r12, #0]\n\t"                                                              \
+        "ldr    r0, [r4]\n\t"                                                                   \
+        "ldr    r6, [r12, #16]\n\t"                                                             \
+        "mov    r1, r0\n\t"                                                                     \
+        "mov    r2, r0\n\t"                                                                     \
+        "mov    r3, r0\n\t"                                                                     \
+        "ldr    lr, [r12, #24]\n\t"                                                             \
+        "cmp    lr, #0\n\t"                                                                     \
+        "beq    3f\n\t"                                                                         \
+        "2:\n\t" TF_PW_STEP4R                                                                   \
+        "subs   lr, lr, #1\n\t"                                                                 \
+        "bne    2b\n\t"                                                                         \
+        "3:\n\t"                                                                                \
+        "ldr    lr, [r12, #20]\n\t"                                                             \
+        "cmp    lr, #0\n\t"                                                                     \
+        "beq    5f\n\t"                                                                         \
+        "4:\n\t" TF_PW_STEP4R TF_PW_STEP4R TF_PW_STEP4R TF_PW_STEP4R                            \
+        "subs   lr, lr, #1\n\t"                                                                 \
+        "bne    4b\n\t"                                                                         \
+        "5:\n\t"                                                                                \
+        "ldr    r4, [r12, #0]\n\t"                                                              \
+        "ldmia  r4!, {r5, r8, r9, r10}\n\t"                                                     \
+        "str    r4, [r12, #0]\n\t"                                                              \
+        TF_PW_RQ("r0") TF_PW_RQ("r1") TF_PW_RQ("r2") TF_PW_RQ("r3")                             \
+        "ldrd   r4, r5, [r12, #8]\n\t"                                                          \
+        "strb   r0, [r4]\n\t"                                                                   \
+        "strb   r1, [r4, r5]\n\t"                                                               \
+        "add    r11, r4, r5, lsl #1\n\t"                                                        \
+        "strb   r2, [r11]\n\t"                                                                  \
+        "strb   r3, [r11, r5]\n\t"                                                              \
+        "adds   r4, r4, #1\n\t"                                                                 \
+        "str    r4, [r12, #8]\n\t"                                                              \
+        adjust                                                                                  \
+        "ldrd   r4, r5, [r12, #0]\n\t"                                                          \
+        "cmp    r4, r5\n\t"                                                                     \
+        "bne    1b\n\t"                                                                         \
+        :                                                                                       \
+        : "r"(c)                                                                                \
+        : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "lr",       \
+          "cc", "memory");                                                                      \
 }
 
-static inline __attribute__((always_inline)) void pw_layer(const tf_conv_params_t *p,
-                                                           const int8_t *input,
-                                                           const int8_t *filter,
-                                                           const int32_t *ebias,
-                                                           const pw_rq_t *rq, int8_t *output,
-                                                           uint32_t *xb, int full_range) {
-    const int32_t C = p->in_c, OC = p->out_c;
+/* K % 4 == 0: the filter rows follow each other; otherwise step back over the 1-3 bytes
+ * each row's last word read from the next one */
+TF_PW_BLOCK(pw_block, "")
+TF_PW_BLOCK(pw_block_adj, "ldr r5, [r12, #32]\n\tsubs r7, r7, r5\n\t")
+
+static void pw_layer(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                     const pw_rq_t *rq, int8_t *output, int in_place, uint32_t *xb,
+                     int8_t *win) {
+    const int32_t OC = p->out_c;
+    const int32_t K = p->k_h * p->k_w * p->in_c, K4 = (K + 3) & ~3;
+    const int32_t npix = p->batches * p->out_h * p->out_w;
+    const int full_range = p->act_min == -128 && p->act_max == 127;
     const int32_t lo = p->act_min, hi = p->act_max;
-    const int32_t npix = p->batches * p->in_h * p->in_w;
-    const int32_t quads = C >> 4, rest = (C >> 2) & 3;
+    pw_win_t g = {input, p->in_c, p->in_h, p->in_w, p->k_h, p->k_w, p->dil_h, p->dil_w,
+                  p->stride_h, p->stride_w, p->pad_top, p->pad_left, p->out_h, p->out_w,
+                  K, K4, -p->input_offset, 0, 0, 0};
     int32_t pix = 0;
     for (; pix + 4 <= npix; pix += 4) {
-        const int8_t *x0 = input + (size_t)pix * C;
-        widen4(x0, x0 + C, x0 + 2 * C, x0 + 3 * C, C, xb);
+        const int8_t *x[4];
+        for (int32_t j = 0; j < 4; j++) {
+            if (in_place) {
+                x[j] = input + (size_t)(pix + j) * K;
+            } else {
+                gather_next(&g, win + j * K4);
+                x[j] = win + j * K4;
+            }
+        }
+        widen4(x[0], x[1], x[2], x[3], K4, xb);
         int8_t *o = output + (size_t)pix * OC;
         if (full_range) {
-            pw_ctx_t ctx = {rq, rq + OC, o, OC, xb, quads, rest, filter};
-            pw_block(&ctx);
+            pw_ctx_t ctx = {rq, rq + OC, o, OC, xb, K4 >> 4, (K4 >> 2) & 3, filter, K4 - K};
+            if (K4 == K) {
+                pw_block(&ctx);
+            } else {
+                pw_block_adj(&ctx);
+            }
             continue;
         }
-        const int8_t *wp = filter;
-        const pw_rq_t *q = rq;
-        for (int32_t oc = 0; oc < OC; oc++, o++, q++) {
-            int32_t a0 = ebias[oc], a1 = a0, a2 = a0, a3 = a0;
+        for (int32_t oc = 0; oc < OC; oc++, o++) {
+            const pw_rq_t *q = &rq[oc];
+            int32_t a0 = q->bias, a1 = a0, a2 = a0, a3 = a0;
+            const int8_t *wp = filter + (size_t)oc * K;
             const uint32_t *xp = xb;
             uint32_t w, t;
-            for (int32_t k = rest; k > 0; k--) {
+            for (int32_t k = K4 >> 2; k > 0; k--) {
                 __asm__ volatile(TF_PW_STEP4 : TF_PW_OPERANDS4 : : TF_PW_CLOBBER);
             }
-            for (int32_t k = quads; k > 0; k--) {
-                __asm__ volatile(TF_PW_STEP4 TF_PW_STEP4 TF_PW_STEP4 TF_PW_STEP4
-                                 : TF_PW_OPERANDS4 : : TF_PW_CLOBBER);
-            }
-            o[0] = pw_out(a0, q, lo, hi, full_range);
-            o[OC] = pw_out(a1, q, lo, hi, full_range);
-            o[2 * OC] = pw_out(a2, q, lo, hi, full_range);
-            o[3 * OC] = pw_out(a3, q, lo, hi, full_range);
+            o[0] = pw_out(a0, q, lo, hi, 0);
+            o[OC] = pw_out(a1, q, lo, hi, 0);
+            o[2 * OC] = pw_out(a2, q, lo, hi, 0);
+            o[3 * OC] = pw_out(a3, q, lo, hi, 0);
         }
     }
-    if (pix < npix) {
-        pw_tail(p, input + (size_t)pix * C, filter, ebias, rq, output + (size_t)pix * OC,
-                npix - pix, xb);
+    for (; pix < npix; pix++) { /* the last npix % 4 pixels, one at a time */
+        const int8_t *x = input + (size_t)pix * K;
+        if (!in_place) {
+            gather_next(&g, win);
+            x = win;
+        }
+        pw_one(p, x, filter, rq, output + (size_t)pix * OC, K, K4, xb);
     }
 }
 
 int tf_conv1x1_s8_fast(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
                        const int32_t *ebias, const int32_t *mult, const int8_t *shift,
                        int8_t *output) {
-    if (!p->rq_fast || p->k_h != 1 || p->k_w != 1 || p->stride_h != 1 || p->stride_w != 1 ||
-        p->pad_top != 0 || p->pad_left != 0 || p->filter_in_c != p->in_c ||
-        p->in_h != p->out_h || p->in_w != p->out_w || (p->in_c & 3) != 0 ||
-        p->in_c > TF_PW_FAST_MAX_C || p->out_c > TF_PW_FAST_MAX_OC) {
+    const int32_t K = p->k_h * p->k_w * p->in_c;
+    if (!p->rq_fast || p->filter_in_c != p->in_c || K > TF_PW_FAST_MAX_C ||
+        p->out_c > TF_PW_FAST_MAX_OC) {
+        return 0;
+    }
+    const int in_place = p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 &&
+                         p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+                         p->in_h == p->out_h && p->in_w == p->out_w && (K & 3) == 0;
+    /* a window over few channels (a stem over 1 or 3) is tf_conv_window.c's case */
+    if (!in_place && p->in_c < 8) {
         return 0;
     }
     pw_rq_t rq[TF_PW_FAST_MAX_OC];
     uint32_t xb[2 * TF_PW_FAST_MAX_C];
+    int8_t win[4 * TF_PW_FAST_MAX_C + 4] __attribute__((aligned(4)));
     for (int32_t oc = 0; oc < p->out_c; oc++) {
         const int32_t e = -(int32_t)shift[oc];
         rq[oc] = (pw_rq_t){ebias[oc], (int32_t)((uint32_t)mult[oc] << 1),
                            tf_rq_rnd(e, p->output_offset), e};
     }
-    if (p->act_min == -128 && p->act_max == 127) {
-        pw_layer(p, input, filter, ebias, rq, output, xb, 1);
-    } else {
-        pw_layer(p, input, filter, ebias, rq, output, xb, 0);
-    }
+    pw_layer(p, input, filter, rq, output, in_place, xb, win);
     return 1;
 }
 #else

@@ -98,6 +98,8 @@ typedef struct {
 static int add_in(int32_t off, int32_t m, int32_t shift, add_in_t *r) {
     r->off = off;
     r->m = m;
+    r->rnd = 0;
+    r->e = 0;
     r->half = m == (1 << 30) && shift == 0;
     if (r->half) {
         return 1;

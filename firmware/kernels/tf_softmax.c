@@ -11,7 +11,20 @@ static inline int32_t scaled_exp(const tf_softmax_params_t *p, int32_t diff) {
     return tf_fp_exp_on_negative_values(rescaled, SCALED_DIFF_INT_BITS);
 }
 
+/* A row's inputs differ from its maximum by 0..255, so exp() takes at most 256 values:
+ * from this many elements on, tabulating them first is cheaper than two fixed-point exp()
+ * per element. A difference below diff_min gets 0, which gives exactly the reference's
+ * result for it (no contribution to the sum, output -128). */
+#define TF_SOFTMAX_LUT_MIN 512
+
 void tf_softmax_s8(const tf_softmax_params_t *p, const int8_t *input, int8_t *output) {
+    int32_t lut[256];
+    const int use_lut = p->rows * p->depth >= TF_SOFTMAX_LUT_MIN;
+    if (use_lut) {
+        for (int32_t d = 0; d < 256; d++) {
+            lut[d] = -d >= p->diff_min ? scaled_exp(p, -d) : 0;
+        }
+    }
     for (int32_t r = 0; r < p->rows; r++) {
         const int8_t *x = input + (size_t)r * p->depth;
         int8_t *y = output + (size_t)r * p->depth;
@@ -20,10 +33,16 @@ void tf_softmax_s8(const tf_softmax_params_t *p, const int8_t *input, int8_t *ou
             max_in_row = x[c] > max_in_row ? x[c] : max_in_row;
         }
         int32_t sum_of_exps = 0; /* Q12.19 */
-        for (int32_t c = 0; c < p->depth; c++) {
-            const int32_t diff = (int32_t)x[c] - max_in_row;
-            if (diff >= p->diff_min) {
-                sum_of_exps += tf_srmpot(scaled_exp(p, diff), -ACCUM_INT_BITS);
+        if (use_lut) {
+            for (int32_t c = 0; c < p->depth; c++) {
+                sum_of_exps += tf_srmpot(lut[max_in_row - x[c]], -ACCUM_INT_BITS);
+            }
+        } else {
+            for (int32_t c = 0; c < p->depth; c++) {
+                const int32_t diff = (int32_t)x[c] - max_in_row;
+                if (diff >= p->diff_min) {
+                    sum_of_exps += tf_srmpot(scaled_exp(p, diff), -ACCUM_INT_BITS);
+                }
             }
         }
         /* 1 / sum as a Q0.31 value times 2^num_bits_over_unit */
@@ -35,13 +54,18 @@ void tf_softmax_s8(const tf_softmax_params_t *p, const int8_t *input, int8_t *ou
         const int exponent = num_bits_over_unit + 31 - 8;
         for (int32_t c = 0; c < p->depth; c++) {
             const int32_t diff = (int32_t)x[c] - max_in_row;
-            if (diff >= p->diff_min) {
-                const int32_t e = scaled_exp(p, diff);
-                const int32_t unsat = tf_rdbpot(tf_srdhm(shifted_scale, e), exponent);
-                y[c] = tf_sat_s8(unsat - 128);
+            int32_t e;
+            if (use_lut) {
+                e = lut[-diff];
+            } else if (diff >= p->diff_min) {
+                e = scaled_exp(p, diff);
             } else {
                 y[c] = -128;
+                continue;
             }
+            /* both factors are >= 0: the doubling high multiply needs no sign care */
+            const int32_t unsat = tf_rdbpot(tf_srdhm_pos(shifted_scale, e), exponent);
+            y[c] = tf_sat_s8(unsat - 128);
         }
     }
 }

@@ -132,7 +132,14 @@ def _conv_common(ctx: LayerCtx, depthwise: bool) -> None:
     else:
         bias = effective_bias(ctx, b, np.asarray(w.data), sum_axes, -z_in)
     fn = ("tf_depthwise_conv2d" if depthwise else "tf_conv2d") + ("_s16" if wide else "_s8")
-    ctx.call(fn, params, ctx.ptr(x, const=True), ctx.ptr(w), bias, mult, shift, ctx.ptr(y))
+    if not depthwise and (kh * kw * filter_in_c) % 4:
+        # the DSP GEMM (tf_conv_pw.c) reads rows of K taps a word at a time: 3 spare bytes
+        # keep the last row's final word inside the array
+        data = np.asarray(w.data, dtype=np.int8).reshape(-1)
+        filt = ctx.const_tensor(w, np.concatenate([data, np.zeros(3, np.int8)]))
+    else:
+        filt = ctx.ptr(w)
+    ctx.call(fn, params, ctx.ptr(x, const=True), filt, bias, mult, shift, ctx.ptr(y))
 
 
 @lowering("CONV_2D")
