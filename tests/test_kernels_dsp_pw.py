@@ -1,4 +1,4 @@
-"""The 1x1 convolution kernel for DSP cores (firmware/kernels/tf_conv_pw.c) on the virtual
+"""The GEMM convolution kernel for DSP cores (firmware/kernels/tf_conv_pw.c) on the virtual
 boards, bit-exact against tflite-micro.
 
 The kernel works on four pixels at a time with a one-pixel tail, tables per-channel
@@ -7,7 +7,9 @@ saturating and a clamping epilogue. The cases below reach each of those: pixel c
 4..9 (every tail length), in_c from 4 to 48 (odd and even numbers of 4-channel steps, with
 and without whole 16-channel groups), in_c 260 and out_c 260 (declined: the general kernel
 runs), and a ReLU whose output range is widened by a concatenation, so its clamp is not
-the int8 range.
+the int8 range. WINDOWS does the same for gathered windows: 3x3 and 5x5 over 8..16
+channels, windows of K % 4 != 0 taps (the 3 spare filter bytes), stride 2, SAME padding
+(zero-point taps), dilation, a strided 1x1, and a window over more than 256 taps (declined).
 """
 
 from __future__ import annotations
@@ -34,6 +36,30 @@ SPEC = [
 ]
 
 
+# (input h, w, c), [(out_c, kernel, stride, dilation, padding, activation)]
+WINDOWS = [
+    {"shape": [7, 6, 8], "layers": [[8, 3, 1, 1, "same", "relu6"], [5, 3, 2, 1, "valid", None]],
+     "range": [-1.0, 1.0]},
+    {"shape": [9, 5, 13], "layers": [[13, 3, 1, 1, "same", "relu"], [3, 3, 2, 1, "same", None]],
+     "range": [-2.5, 3.0]},
+    {"shape": [6, 7, 16], "layers": [[4, 3, 1, 2, "same", None], [9, 5, 1, 1, "valid", "relu"]],
+     "range": [0.0, 6.0]},
+    {"shape": [5, 5, 13], "layers": [[13, 1, 1, 1, "valid", None], [6, 1, 2, 1, "valid", None]],
+     "range": [-0.3, 0.2]},
+    {"shape": [4, 4, 32], "layers": [[4, 3, 1, 1, "same", None]], "range": [-1.0, 1.0]},
+]
+
+
+def _make_window(s: dict):
+    from keras import layers as L
+
+    def fn(x):
+        return [L.Conv2D(oc, k, strides=st, dilation_rate=d, padding=pad, activation=act)(x)
+                for oc, k, st, d, pad, act in s["layers"]]
+
+    return tuple(s["shape"]), fn, tuple(s["range"])
+
+
 def _make(s: dict):
     import keras
     from keras import layers as L
@@ -54,6 +80,11 @@ def _make(s: dict):
 @pytest.fixture(scope="module")
 def cases() -> bytes:
     return build("dsp_pw", SPEC, _make)
+
+
+@pytest.fixture(scope="module")
+def window_cases() -> bytes:
+    return build("dsp_window_gemm", WINDOWS, _make_window)
 
 
 @pytest.fixture(scope="module")
@@ -82,18 +113,33 @@ def test_cases_reach_every_path(generated):
 
 
 @pytest.mark.parametrize("board", BOARDS)
-def test_pointwise_kernel_bit_exact_on_board(board, cases, generated, tmp_path):
+def test_pointwise_kernel_bit_exact_on_board(board, cases, tmp_path):
+    _run_exact(board, cases, "pw_cases", tmp_path)
+
+def _run_exact(board, data: bytes, name: str, tmp_path) -> None:
+    from tinyflow import codegen
     from tinyflow.build import build_firmware
     from tinyflow.device import run_on_board
+    from tinyflow.ir import parse_model
     from tinyflow.oracle import TflmOracle
 
-    model, gen = generated
-    elf = build_firmware(board, [gen.c_file], tmp_path / "fw", model_name="pw_cases").elf
-    rng = np.random.default_rng(9)
+    model = parse_model(data, name=name)
+    gen = codegen.generate(model, tmp_path / "gen", name=name)
+    elf = build_firmware(board, [gen.c_file], tmp_path / "fw", model_name=name).elf
+    rng = np.random.default_rng(13)
     inputs = [random_inputs(model, rng) for _ in range(2)]
-    oracle = TflmOracle(cases)
+    oracle = TflmOracle(data)
     for k, (xs, r) in enumerate(zip(inputs, run_on_board(board, elf, inputs))):
         for j, (got, want) in enumerate(zip(r.outputs, oracle.invoke(xs))):
             want = np.ascontiguousarray(want).tobytes()
             diff = sum(a != b for a, b in zip(got, want))
             assert got == want, f"{board}, input {k}, output {j}: {diff} bytes differ from TFLM"
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_gathered_windows_bit_exact_on_board(board, window_cases, tmp_path):
+    from tinyflow.ir import parse_model
+
+    convs = [op for op in parse_model(window_cases).operators if op.opcode == "CONV_2D"]
+    assert len(convs) == sum(len(s["layers"]) for s in WINDOWS)
+    _run_exact(board, window_cases, "window_cases", tmp_path)
