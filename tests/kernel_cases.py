@@ -50,3 +50,55 @@ def build(family: str, spec: list[dict], make: Callable[[dict], Branch], seed: i
         return to_int8_tflite(model, ranges=[b[2] for b in branches], seed=seed, **convert_kw)
 
     return cached_tflite(key, _build)
+
+
+# The device protocol describes at most 8 inputs and 8 outputs per model (HELLO), and the
+# host refuses a model with more: board tests split their cases into models that fit.
+DEVICE_MAX_TENSORS = 8
+
+
+def split_for_device(spec: list[dict], key: str = "layers",
+                     limit: int = DEVICE_MAX_TENSORS) -> list[list[dict]]:
+    """Pack branches (each with len(branch[key]) outputs, one input) into groups of at
+    most `limit` outputs and inputs, splitting a branch whose layers alone exceed it."""
+    pieces = []
+    for s in spec:
+        layers = s[key]
+        for i in range(0, len(layers), limit):
+            pieces.append({**s, key: layers[i:i + limit]})
+    groups: list[list[dict]] = [[]]
+    for p in pieces:
+        if groups[-1] and (sum(len(q[key]) for q in groups[-1]) + len(p[key]) > limit
+                           or len(groups[-1]) >= limit):
+            groups.append([])
+        groups[-1].append(p)
+    return groups
+
+
+def run_exact_on_board(board: str, data: bytes, name: str, out_dir, seed: int = 5,
+                       n_inputs: int = 2) -> None:
+    """Build `data` for `board`, run random inputs, and compare every output byte with
+    tflite-micro (the device must report every output of the model)."""
+    from helpers_tflite import random_inputs
+
+    from tinyflow import codegen
+    from tinyflow.build import build_firmware
+    from tinyflow.device import run_on_board
+    from tinyflow.ir import parse_model
+    from tinyflow.oracle import TflmOracle
+
+    model = parse_model(data, name=name)
+    gen = codegen.generate(model, out_dir / "gen", name=name)
+    elf = build_firmware(board, [gen.c_file], out_dir / "fw", model_name=name).elf
+    rng = np.random.default_rng(seed)
+    inputs = [random_inputs(model, rng) for _ in range(n_inputs)]
+    oracle = TflmOracle(data)
+    for k, (xs, r) in enumerate(zip(inputs, run_on_board(board, elf, inputs))):
+        want_all = oracle.invoke(xs)
+        assert len(r.outputs) == len(want_all) == len(model.outputs), \
+            f"{board}: {len(r.outputs)} outputs read, the model has {len(model.outputs)}"
+        for j, (got, want) in enumerate(zip(r.outputs, want_all)):
+            want = np.ascontiguousarray(want).tobytes()
+            diff = sum(a != b for a, b in zip(got, want))
+            assert got == want, (f"{board}, {name}, input {k}, output {j}: {diff} bytes "
+                                 "differ from TFLM")

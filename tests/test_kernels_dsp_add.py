@@ -8,10 +8,8 @@ loop runs).
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from helpers_tflite import random_inputs
-from kernel_cases import build
+from kernel_cases import build, run_exact_on_board
 
 BOARDS = ["qemu-m4", "qemu-m7"]
 
@@ -54,22 +52,8 @@ def cases() -> bytes:
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_add_sub_bit_exact_on_board(board, cases, tmp_path):
-    from tinyflow import codegen
-    from tinyflow.build import build_firmware
-    from tinyflow.device import run_on_board
     from tinyflow.ir import parse_model
-    from tinyflow.oracle import TflmOracle
 
-    model = parse_model(cases, name="add_cases")
-    ops = [op.opcode for op in model.operators]
+    ops = [op.opcode for op in parse_model(cases).operators]
     assert ops.count("ADD") >= 5 and ops.count("SUB") >= 2, ops
-    gen = codegen.generate(model, tmp_path / "gen", name="add_cases")
-    elf = build_firmware(board, [gen.c_file], tmp_path / "fw", model_name="add_cases").elf
-    rng = np.random.default_rng(4)
-    inputs = [random_inputs(model, rng) for _ in range(3)]
-    oracle = TflmOracle(cases)
-    for k, (xs, r) in enumerate(zip(inputs, run_on_board(board, elf, inputs))):
-        for j, (got, want) in enumerate(zip(r.outputs, oracle.invoke(xs))):
-            want = np.ascontiguousarray(want).tobytes()
-            diff = sum(a != b for a, b in zip(got, want))
-            assert got == want, f"{board}, input {k}, output {j}: {diff} bytes differ from TFLM"
+    run_exact_on_board(board, cases, "add_cases", tmp_path, seed=4, n_inputs=3)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pytest
-from helpers_tflite import random_inputs
-from kernel_cases import build
+from kernel_cases import build, run_exact_on_board, split_for_device
 
-BOARDS = ["qemu-m4", "qemu-m7"]
+# qemu-m55 runs the Helium kernels on the same cases (tf_conv_pw_mve.c: four channels per
+# pass, the in_c == 8 two-rows-per-load path, the channel tail)
+BOARDS = ["qemu-m4", "qemu-m7", "qemu-m55"]
 
 # (input h, w, c), [(out_c, activation)]
 SPEC = [
@@ -31,7 +31,8 @@ SPEC = [
     {"shape": [7, 1, 20], "layers": [[16, None]], "range": [-0.3, 0.2]},
     {"shape": [3, 3, 48], "layers": [[7, "relu6"], [32, None]], "range": [-4.0, 1.0]},
     {"shape": [2, 3, 260], "layers": [[4, None]], "range": [-1.0, 1.0]},
-    {"shape": [2, 2, 8], "layers": [[260, "relu"]], "range": [-1.0, 0.5]},
+    {"shape": [2, 2, 8], "layers": [[260, "relu"], [12, "relu"], [6, None]],
+     "range": [-1.0, 0.5]},
     {"shape": [2, 3, 16], "layers": [[8, "concat"]], "range": [-2.5, 1.0]},
 ]
 
@@ -78,30 +79,24 @@ def _make(s: dict):
 
 
 @pytest.fixture(scope="module")
-def cases() -> bytes:
-    return build("dsp_pw", SPEC, _make)
+def cases() -> list[bytes]:
+    return [build("dsp_pw", part, _make) for part in split_for_device(SPEC)]
 
 
 @pytest.fixture(scope="module")
-def window_cases() -> bytes:
-    return build("dsp_window_gemm", WINDOWS, _make_window)
+def window_cases() -> list[bytes]:
+    return [build("dsp_window_gemm", part, _make_window) for part in split_for_device(WINDOWS)]
 
 
-@pytest.fixture(scope="module")
-def generated(cases, tmp_path_factory):
+def test_cases_reach_every_path(cases, tmp_path):
+    """The models really have what the docstring claims: fast-requant layers, declined
+    shapes, and a clamp that is not the int8 range."""
     from tinyflow import codegen
     from tinyflow.ir import parse_model
 
-    model = parse_model(cases, name="pw_cases")
-    gen = codegen.generate(model, tmp_path_factory.mktemp("gen"), name="pw_cases")
-    return model, gen
-
-
-def test_cases_reach_every_path(generated):
-    """The model really has what the docstring claims: fast-requant layers, declined
-    shapes, and a clamp that is not the int8 range."""
-    model, gen = generated
-    src = gen.c_file.read_text()
+    src = "".join(codegen.generate(parse_model(d, name=f"pw{n}"), tmp_path / str(n),
+                                   name=f"pw{n}").c_file.read_text()
+                  for n, d in enumerate(cases))
     convs = re.findall(r"tf_conv_params_t \w+ = \{(.*?)\};", src, re.S)
     fields = [dict(re.findall(r"\.(\w+) = (-?\d+)", c)) for c in convs]
     assert len(fields) == sum(len(s["layers"]) for s in SPEC)
@@ -114,32 +109,16 @@ def test_cases_reach_every_path(generated):
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_pointwise_kernel_bit_exact_on_board(board, cases, tmp_path):
-    _run_exact(board, cases, "pw_cases", tmp_path)
-
-def _run_exact(board, data: bytes, name: str, tmp_path) -> None:
-    from tinyflow import codegen
-    from tinyflow.build import build_firmware
-    from tinyflow.device import run_on_board
-    from tinyflow.ir import parse_model
-    from tinyflow.oracle import TflmOracle
-
-    model = parse_model(data, name=name)
-    gen = codegen.generate(model, tmp_path / "gen", name=name)
-    elf = build_firmware(board, [gen.c_file], tmp_path / "fw", model_name=name).elf
-    rng = np.random.default_rng(13)
-    inputs = [random_inputs(model, rng) for _ in range(2)]
-    oracle = TflmOracle(data)
-    for k, (xs, r) in enumerate(zip(inputs, run_on_board(board, elf, inputs))):
-        for j, (got, want) in enumerate(zip(r.outputs, oracle.invoke(xs))):
-            want = np.ascontiguousarray(want).tobytes()
-            diff = sum(a != b for a, b in zip(got, want))
-            assert got == want, f"{board}, input {k}, output {j}: {diff} bytes differ from TFLM"
+    for n, data in enumerate(cases):
+        run_exact_on_board(board, data, f"pw_cases{n}", tmp_path / str(n))
 
 
 @pytest.mark.parametrize("board", BOARDS)
 def test_gathered_windows_bit_exact_on_board(board, window_cases, tmp_path):
     from tinyflow.ir import parse_model
 
-    convs = [op for op in parse_model(window_cases).operators if op.opcode == "CONV_2D"]
+    convs = [op for d in window_cases for op in parse_model(d).operators
+             if op.opcode == "CONV_2D"]
     assert len(convs) == sum(len(s["layers"]) for s in WINDOWS)
-    _run_exact(board, window_cases, "window_cases", tmp_path)
+    for n, data in enumerate(window_cases):
+        run_exact_on_board(board, data, f"window_cases{n}", tmp_path / str(n))

@@ -159,6 +159,8 @@ class TargetInfo:
     build: str
     inputs: list[TensorInfo]
     outputs: list[TensorInfo]
+    n_inputs: int = 0   # the model's true counts; HELLO describes at most 8 of each
+    n_outputs: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -437,6 +439,13 @@ class Link:
         if self.info is None:
             self.connect()
         assert self.info is not None
+        if (self.info.n_inputs > len(self.info.inputs)
+                or self.info.n_outputs > len(self.info.outputs)):
+            raise LinkError(
+                f"model {self.info.model} has {self.info.n_inputs} inputs and "
+                f"{self.info.n_outputs} outputs; the serial protocol describes at most "
+                f"{len(self.info.inputs)} and {len(self.info.outputs)}",
+                hint="split the model, or evaluate it on the host (tinyflow invoke)")
         if len(inputs) != len(self.info.inputs):
             raise LinkError(f"model {self.info.model} takes {len(self.info.inputs)} input(s), "
                             f"got {len(inputs)}")
@@ -499,9 +508,10 @@ def parse_hello(body: bytes) -> TargetInfo:
 
     ins = [tensor() for _ in range(ni)]
     outs = [tensor() for _ in range(no)]
+    n_in, n_out = r.take("<BB") if r.i + 2 <= len(body) else (ni, no)
     return TargetInfo(proto, max_payload, clock, bool(flags & FLAG_VIRTUAL),
                       bool(flags & FLAG_DWT), arena, layers, stack, board, core, model, mhash,
-                      build, ins, outs)
+                      build, ins, outs, n_in, n_out)
 
 
 def parse_fault(body: bytes) -> dict[str, Any]:

@@ -300,6 +300,11 @@ void tf_conv2d_s8(const tf_conv_params_t *p, const int8_t *input, const int8_t *
     const int32_t fic = p->filter_in_c;
     const int32_t groups = p->in_c / fic;
     const int32_t out_per_group = p->out_c / groups;
+#if TF_CONV_MVE
+    if (tf_conv1x1_s8_mve(p, input, filter, ebias, mult, shift, output)) {
+        return;
+    }
+#endif
 #if TF_CONV_FAST
     if (tf_conv1x1_s8_fast(p, input, filter, ebias, mult, shift, output) ||
         tf_conv_window_s8_fast(p, input, filter, ebias, mult, shift, output)) {
@@ -609,6 +614,11 @@ void tf_depthwise_conv2d_s8(const tf_conv_params_t *p, const int8_t *input,
                             const int8_t *filter, const int32_t *ebias, const int32_t *mult,
                             const int8_t *shift, int8_t *output) {
     const int32_t dm = p->depth_multiplier;
+#if TF_CONV_MVE
+    if (tf_depthwise_s8_mve(p, input, filter, ebias, mult, shift, output)) {
+        return;
+    }
+#endif
 #if TF_CONV_FAST
     if (tf_depthwise_s8_fast(p, input, filter, ebias, mult, shift, output)) {
         return;

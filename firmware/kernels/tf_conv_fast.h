@@ -19,8 +19,26 @@
 #define TF_CONV_FAST 0
 #endif
 
+/* Helium (Cortex-M55): its own specialised kernels, offered first the same way */
+#if TF_DOT_USE_MVE
+#define TF_CONV_MVE 1
+#else
+#define TF_CONV_MVE 0
+#endif
+
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+#if TF_CONV_MVE
+/* 1x1, stride 1, one group (tf_conv_pw_mve.c) */
+int tf_conv1x1_s8_mve(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                      const int32_t *ebias, const int32_t *mult, const int8_t *shift,
+                      int8_t *output);
+/* depthwise, depth multiplier 1, in_c % 4 == 0 (tf_conv_dw_mve.c) */
+int tf_depthwise_s8_mve(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                        const int32_t *ebias, const int32_t *mult, const int8_t *shift,
+                        int8_t *output);
 #endif
 
 #if TF_CONV_FAST

@@ -232,6 +232,9 @@ static uint32_t do_hello(wbuf_t *w)
         put_tensor(w, &m->inputs[i]);
     for (uint8_t i = 0; i < no; i++)
         put_tensor(w, &m->outputs[i]);
+    /* the model's true counts, so a host never takes the first 8 for all of them */
+    put_u8(w, (uint8_t)m->n_inputs);
+    put_u8(w, (uint8_t)m->n_outputs);
     return 0;
 }
 

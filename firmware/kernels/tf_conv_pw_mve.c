@@ -1,0 +1,131 @@
+/*
+ * 1x1 convolution (stride 1, no padding, one group) with Helium: one pixel by four output
+ * channels at a time. Per 16 input channels, one load of the pixel and one of each of the
+ * four filter rows feed four VMLADAVA (16 multiply-accumulates each): 9 instructions for
+ * 64 MACs. The four sums become one vector and are requantized together with tf_requant.h's
+ * short form on four lanes (VQRDMULH is exactly its h), from a per-layer table of
+ * multipliers, rounding constants and shifts.
+ *
+ * Pixels go in raster order and a pixel's outputs are written after its input was read
+ * (never over it: the overlap rule keeps an output pixel off its own input pixel).
+ */
+#include "tf_conv_fast.h"
+
+#if TF_CONV_MVE
+#include <arm_mve.h>
+
+#include "tf_requant.h"
+
+#define TF_PW_MVE_MAX_OC 256
+
+typedef struct {
+    int32_t m[TF_PW_MVE_MAX_OC], rnd[TF_PW_MVE_MAX_OC], neg_e[TF_PW_MVE_MAX_OC];
+} pw_mve_rq_t;
+
+static inline void requant4(const pw_mve_rq_t *t, int32_t oc, int32x4_t acc, int32x4_t lo,
+                            int32x4_t hi, int8_t *out) {
+    int32x4_t h = vqrdmulhq_s32(acc, vld1q_s32(t->m + oc));
+    h = vaddq_s32(h, vshrq_n_s32(h, 31));
+    h = vshlq_s32(vaddq_s32(h, vld1q_s32(t->rnd + oc)), vld1q_s32(t->neg_e + oc));
+    vstrbq_s32(out, vminq_s32(vmaxq_s32(h, lo), hi));
+}
+
+/* in_c == 8 (a narrow expansion layer): one 16-byte load holds two channels' filter rows
+ * and the pixel is loaded once into both halves, so two VMLADAV predicated on the low and
+ * the high eight lanes give two channels' sums. */
+static void pw_mve_c8(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                      const int32_t *ebias, const pw_mve_rq_t *t, int8_t *output) {
+    const int32_t OC = p->out_c, npix = p->batches * p->in_h * p->in_w;
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    const mve_pred16_t low8 = 0x00FF, high8 = 0xFF00;
+    static const uint8_t dup[16] = {0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7};
+    const uint8x16_t dup8 = vld1q_u8(dup);
+    for (int32_t pix = 0; pix < npix; pix++) {
+        const int8_t *xp = input + (size_t)pix * 8;
+        /* the pixel's 8 bytes in both halves: one gather load */
+        const int8x16_t x = vldrbq_gather_offset_s8(xp, dup8);
+        int8_t *o = output + (size_t)pix * OC;
+        const int8_t *w = filter;
+        for (int32_t oc = 0; oc < OC; oc += 4, w += 32) {
+            const int8x16_t w01 = vld1q_s8(w), w23 = vld1q_s8(w + 16);
+            const int32_t a0 = vmladavaq_p_s8(ebias[oc], x, w01, low8);
+            const int32_t a1 = vmladavaq_p_s8(ebias[oc + 1], x, w01, high8);
+            const int32_t a2 = vmladavaq_p_s8(ebias[oc + 2], x, w23, low8);
+            const int32_t a3 = vmladavaq_p_s8(ebias[oc + 3], x, w23, high8);
+            int32x4_t acc = vdupq_n_s32(a0);
+            acc = vsetq_lane_s32(a1, acc, 1);
+            acc = vsetq_lane_s32(a2, acc, 2);
+            acc = vsetq_lane_s32(a3, acc, 3);
+            requant4(t, oc, acc, lo, hi, o + oc);
+        }
+    }
+}
+
+int tf_conv1x1_s8_mve(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                      const int32_t *ebias, const int32_t *mult, const int8_t *shift,
+                      int8_t *output) {
+    if (!p->rq_fast || p->k_h != 1 || p->k_w != 1 || p->stride_h != 1 || p->stride_w != 1 ||
+        p->pad_top != 0 || p->pad_left != 0 || p->filter_in_c != p->in_c ||
+        p->in_h != p->out_h || p->in_w != p->out_w || p->out_c > TF_PW_MVE_MAX_OC) {
+        return 0;
+    }
+    const int32_t C = p->in_c, OC = p->out_c, OC4 = OC & ~3;
+    const int32_t C16 = C & ~15, tail = C - C16;
+    const int32_t npix = p->batches * p->in_h * p->in_w;
+    pw_mve_rq_t t;
+    for (int32_t oc = 0; oc < OC; oc++) {
+        const int32_t e = -(int32_t)shift[oc];
+        t.m[oc] = mult[oc];
+        t.rnd[oc] = tf_rq_rnd(e, p->output_offset);
+        t.neg_e[oc] = -e;
+    }
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    const mve_pred16_t last = vctp8q((uint32_t)tail);
+    if (C == 8 && (OC & 3) == 0) {
+        pw_mve_c8(p, input, filter, ebias, &t, output);
+        return 1;
+    }
+    for (int32_t pix = 0; pix < npix; pix++) {
+        const int8_t *x = input + (size_t)pix * C;
+        int8_t *o = output + (size_t)pix * OC;
+        const int8_t *w0 = filter;
+        int32_t oc = 0;
+        for (; oc < OC4; oc += 4, w0 += 4 * C) {
+            const int8_t *w1 = w0 + C, *w2 = w1 + C, *w3 = w2 + C;
+            int32_t a0 = ebias[oc], a1 = ebias[oc + 1], a2 = ebias[oc + 2], a3 = ebias[oc + 3];
+            int32_t k = 0;
+            for (; k < C16; k += 16) {
+                const int8x16_t v = vld1q_s8(x + k);
+                a0 = vmladavaq_s8(a0, v, vld1q_s8(w0 + k));
+                a1 = vmladavaq_s8(a1, v, vld1q_s8(w1 + k));
+                a2 = vmladavaq_s8(a2, v, vld1q_s8(w2 + k));
+                a3 = vmladavaq_s8(a3, v, vld1q_s8(w3 + k));
+            }
+            if (tail) {
+                const int8x16_t v = vld1q_z_s8(x + k, last);
+                a0 = vmladavaq_p_s8(a0, v, vld1q_z_s8(w0 + k, last), last);
+                a1 = vmladavaq_p_s8(a1, v, vld1q_z_s8(w1 + k, last), last);
+                a2 = vmladavaq_p_s8(a2, v, vld1q_z_s8(w2 + k, last), last);
+                a3 = vmladavaq_p_s8(a3, v, vld1q_z_s8(w3 + k, last), last);
+            }
+            int32x4_t acc = vdupq_n_s32(a0);
+            acc = vsetq_lane_s32(a1, acc, 1);
+            acc = vsetq_lane_s32(a2, acc, 2);
+            acc = vsetq_lane_s32(a3, acc, 3);
+            requant4(&t, oc, acc, lo, hi, o + oc);
+        }
+        for (; oc < OC; oc++, w0 += C) { /* the last OC % 4 channels */
+            int32_t a = ebias[oc];
+            for (int32_t k = 0; k < C; k += 16) {
+                const mve_pred16_t m = vctp8q((uint32_t)(C - k));
+                a = vmladavaq_p_s8(a, vld1q_z_s8(x + k, m), vld1q_z_s8(w0 + k, m), m);
+            }
+            const int32_t v = tf_rq_apply(a, t.m[oc], t.rnd[oc], -t.neg_e[oc]);
+            o[oc] = (int8_t)tf_clamp_i32(v, p->act_min, p->act_max);
+        }
+    }
+    return 1;
+}
+#else
+typedef int tf_conv_pw_mve_unused;
+#endif
