@@ -301,7 +301,8 @@ void tf_conv2d_s8(const tf_conv_params_t *p, const int8_t *input, const int8_t *
     const int32_t groups = p->in_c / fic;
     const int32_t out_per_group = p->out_c / groups;
 #if TF_CONV_MVE
-    if (tf_conv1x1_s8_mve(p, input, filter, ebias, mult, shift, output)) {
+    if (tf_conv1x1_s8_mve(p, input, filter, ebias, mult, shift, output) ||
+        tf_conv_window_s8_mve(p, input, filter, ebias, mult, shift, output)) {
         return;
     }
 #endif

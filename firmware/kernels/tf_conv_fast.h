@@ -35,6 +35,10 @@ extern "C" {
 int tf_conv1x1_s8_mve(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
                       const int32_t *ebias, const int32_t *mult, const int8_t *shift,
                       int8_t *output);
+/* windows of at most 16 taps, like a 3x3 stem over one channel (tf_conv_window_mve.c) */
+int tf_conv_window_s8_mve(const tf_conv_params_t *p, const int8_t *input,
+                          const int8_t *filter, const int32_t *ebias, const int32_t *mult,
+                          const int8_t *shift, int8_t *output);
 /* depthwise, depth multiplier 1, in_c % 4 == 0 (tf_conv_dw_mve.c) */
 int tf_depthwise_s8_mve(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
                         const int32_t *ebias, const int32_t *mult, const int8_t *shift,
