@@ -1,10 +1,341 @@
+/*
+ * Small-window int8 CONV_2D for cores with the DSP extension and no Helium: a 3x3
+ * stride-2 stem over one input channel and similar layers whose whole window
+ * (k_h * k_w * in_c taps) is small.
+ *
+ * Once per call the weights are widened into a stack table of int16 pairs, doubled, in
+ * the order the window is gathered, followed per output channel by the requantization
+ * constants (doubled effective bias, multiplier m, rounding term, shift). Per output
+ * pixel the window is gathered once into int16 pairs (padding taps get the input zero
+ * point, which the folded bias cancels exactly); then each output channel costs one
+ * SMLAD per pair and a few instructions of requantization:
+ *
+ *   Doubling weights and bias gives acc2 = 2 * acc (the per-layer check below makes sure
+ *   it fits), and SMMLAR(rnd, acc2, m) = rnd + floor((acc * m + 2^30) / 2^31) = rnd + h,
+ *   tf_requant.h's h, in one instruction. tf_rq_apply also subtracts 1 when h < 0; that
+ *   changes the result only for an h < 0, where both values are at most the output zero
+ *   point, so when act_min >= zero point (ReLU, ReLU6, ...) the clamp makes them equal and
+ *   the correction is skipped. Otherwise it is done (SMMULR, two adds).
+ *
+ * The 3x3 (k_w * in_c == 3, k_h == 3) case keeps the window in five registers: per
+ * kernel row one unaligned word load gives bytes 0,2 (SXTB16) and 1,3 (SXTB16 ror 8; byte
+ * 3 meets a zero weight), the two rows' middle bytes share a pair; each output channel
+ * then is one LDM of five weight pairs and the bias, five SMLAD, one LDM of the
+ * requantization constants, the requantization, a store and the loop test.
+ *
+ * Memory contract: every output pixel's window is read before any of its outputs is
+ * written, pixels in raster order (blocks of one pixel). The 3x3 fast gather reads one
+ * byte past a window row (always inside the input row); its weight is zero.
+ */
 #include "tf_conv_fast.h"
 
+#include "tf_requant.h"
+
 #if TF_CONV_FAST
-int tf_conv_window_s8_fast(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
-        const int32_t *ebias, const int32_t *mult, const int8_t *shift, int8_t *output) {
-    (void)p, (void)input, (void)filter, (void)ebias, (void)mult, (void)shift, (void)output;
-    return 0;
+
+#define TFW_MAX_K 64        /* window taps (k_h * k_w * in_c) */
+#define TFW_TBL_WORDS 352   /* 1408 bytes of weights and constants */
+
+/* lane orders: which tap feeds each int16 lane of the pairs */
+enum { TFW_ORDER_Q = 0, TFW_ORDER_L3 = 1 };
+
+/* tap of lane j (pair j / 2, low half when j is even), or -1 for a zero lane.
+ * Q: per four taps SXTB16's order, 0 2 | 1 3. L3 (3x3 window as 3 rows of 3 bytes):
+ * (0,2) (3,5) (6,8) (1,4) (7,-). */
+static int32_t tfw_lane_tap(int order, int32_t K, int32_t j) {
+    if (order == TFW_ORDER_L3) {
+        static const int8_t l3[10] = {0, 2, 3, 5, 6, 8, 1, 4, 7, -1};
+        return l3[j];
+    }
+    const int32_t q = j >> 2, r = j & 3;
+    const int32_t t = 4 * q + (r == 0 ? 0 : r == 1 ? 2 : r == 2 ? 1 : 3);
+    return t < K ? t : -1;
+}
+
+static inline int32_t tfw_smmulr(int32_t a, int32_t b) {
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* Gathers the window of the output pixel whose top-left input is (iy0, ix0) into win
+ * (tap order ky, kx, c), padding taps set to pad. */
+static void tfw_gather(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy0,
+                       int32_t ix0, int8_t pad, int8_t *win) {
+    const int32_t C = p->in_c;
+    for (int32_t ky = 0; ky < p->k_h; ky++) {
+        const int32_t iy = iy0 + p->dil_h * ky;
+        for (int32_t kx = 0; kx < p->k_w; kx++) {
+            const int32_t ix = ix0 + p->dil_w * kx;
+            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+                for (int32_t c = 0; c < C; c++) {
+                    *win++ = pad;
+                }
+            } else {
+                const int8_t *x = in_b + ((size_t)iy * p->in_w + ix) * C;
+                for (int32_t c = 0; c < C; c++) {
+                    *win++ = x[c];
+                }
+            }
+        }
+    }
+}
+
+/* The clamp after requantization. */
+static inline int32_t tfw_clamp(int32_t v, int32_t lo, int32_t hi) {
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* 3x3 (L3 order): all output channels of one pixel, window in x0..x4. Table per channel:
+ * w0..w4, bias2, m, rnd, e (bit 31 set on the last channel), [lo, hi]. */
+
+#define TFW_RQ_FAST                                                                        \
+    "smmlar lr, lr, r8, r9\n\t"                                                            \
+    "asr lr, lr, r10\n\t"
+#define TFW_RQ_CORR                                                                        \
+    "smmulr lr, lr, r8\n\t"                                                                \
+    "add lr, lr, lr, asr #31\n\t"                                                          \
+    "add lr, lr, r9\n\t"                                                                   \
+    "asr lr, lr, r10\n\t"
+#define TFW_CL_SAT "ssat lr, #8, lr\n\t"
+#define TFW_CL_GEN                                                                         \
+    "cmp lr, r11\n\t"                                                                      \
+    "it lt\n\t"                                                                            \
+    "movlt lr, r11\n\t"                                                                    \
+    "cmp lr, r12\n\t"                                                                      \
+    "it gt\n\t"                                                                            \
+    "movgt lr, r12\n\t"
+/* A run of interior pixels of one output row: the window of each comes from three
+ * unaligned word loads (rows p, p + rs, p + 2 rs), then the channels, two per loop turn
+ * (an odd count enters at the second). The loop state lives on the stack
+ * ([sp]: p, rs, step, tbl, odd, end of the output). */
+#define TFW_CH(LDQ, RQ, CL)                                                                \
+    "ldm r6!, {r8, r9, r10, r11, r12, lr}\n\t"                                             \
+    "smlad lr, r0, r8, lr\n\t"                                                             \
+    "smlad lr, r1, r9, lr\n\t"                                                             \
+    "smlad lr, r2, r10, lr\n\t"                                                            \
+    "smlad lr, r3, r11, lr\n\t"                                                            \
+    "smlad lr, r4, r12, lr\n\t" LDQ RQ CL "strb lr, [r5], #1\n\t"
+#define TFW_ROW(LDQ, RQ, CL)                                                               \
+    "push {r0, r1, r2, r3, r4, r6}\n\t"                                                    \
+    "2:\n\t"                                                                               \
+    "ldm sp, {r10, r11, r12}\n\t"                                                          \
+    "ldr r8, [r10]\n\t"                                                                    \
+    "add r12, r10, r12\n\t"                                                                \
+    "str r12, [sp]\n\t"                                                                    \
+    "ldr r9, [r10, r11]\n\t"                                                               \
+    "ldr r10, [r10, r11, lsl #1]\n\t"                                                      \
+    "sxtb16 r0, r8\n\t"                                                                    \
+    "sxtb16 r1, r9\n\t"                                                                    \
+    "sxtb16 r2, r10\n\t"                                                                   \
+    "sxtb16 r8, r8, ror #8\n\t"                                                            \
+    "sxtb16 r9, r9, ror #8\n\t"                                                            \
+    "sxtb16 r4, r10, ror #8\n\t"                                                           \
+    "pkhbt r3, r8, r9, lsl #16\n\t"                                                        \
+    "ldrd r6, r8, [sp, #12]\n\t"                                                           \
+    "cmp r8, #0\n\t"                                                                        \
+    "bne 3f\n\t"                                                                           \
+    "1:\n\t" TFW_CH(LDQ, RQ, CL) "3:\n\t" TFW_CH(LDQ, RQ, CL)                              \
+    "cmp r10, #0\n\t"                                                                      \
+    "bge 1b\n\t"                                                                           \
+    "ldr lr, [sp, #20]\n\t"                                                                \
+    "cmp r5, lr\n\t"                                                                       \
+    "bne 2b\n\t"                                                                           \
+    "add sp, sp, #24\n\t"
+#define TFW_LDQ3R "ldm r6!, {r8, r9, r10}\n\t"
+#define TFW_LDQ5R "ldm r6!, {r8, r9, r10, r11, r12}\n\t"
+#define TFW_ROW_LOOP(LDQ, RQ, CL)                                                          \
+    __asm__ volatile(TFW_ROW(LDQ, RQ, CL)                                                  \
+                     : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5),         \
+                       "+r"(r6)                                                            \
+                     :                                                                     \
+                     : "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory")
+
+static void tfw_row3(int variant, const int8_t *pin, int32_t rs, int32_t step,
+                     const int32_t *tbl, int32_t odd, int8_t *o, int8_t *oend) {
+    register const int8_t *r0 __asm__("r0") = pin;
+    register int32_t r1 __asm__("r1") = rs;
+    register int32_t r2 __asm__("r2") = step;
+    register const int32_t *r3 __asm__("r3") = tbl;
+    register int32_t r4 __asm__("r4") = odd; /* out_c is odd */
+    register int8_t *r5 __asm__("r5") = o;
+    register int8_t *r6 __asm__("r6") = oend;
+    switch (variant) {
+    case 0: TFW_ROW_LOOP(TFW_LDQ3R, TFW_RQ_FAST, TFW_CL_SAT); break;
+    case 1: TFW_ROW_LOOP(TFW_LDQ3R, TFW_RQ_CORR, TFW_CL_SAT); break;
+    case 2: TFW_ROW_LOOP(TFW_LDQ5R, TFW_RQ_FAST, TFW_CL_GEN); break;
+    default: TFW_ROW_LOOP(TFW_LDQ5R, TFW_RQ_CORR, TFW_CL_GEN); break;
+    }
+}
+
+/* one pixel near the edges: its three window rows padded into a buffer of 3 words */
+static void tfw_px3(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ix0,
+                    const int32_t *tbl, int variant, int8_t *o) {
+    const int32_t C = p->in_c;
+    const int8_t pad = (int8_t)(-p->input_offset);
+    int8_t buf[12];
+    for (int32_t ky = 0; ky < 3; ky++) {
+        const int32_t iy = iy0 + p->dil_h * ky;
+        int8_t *d = buf + 4 * ky;
+        d[0] = d[1] = d[2] = d[3] = pad;
+        if (iy < 0 || iy >= p->in_h) {
+            continue;
+        }
+        const int8_t *r = in_b + (size_t)iy * p->in_w * C;
+        if (C == 1) { /* k_w == 3: three columns */
+            for (int32_t k = 0; k < 3; k++) {
+                if (ix0 + k >= 0 && ix0 + k < p->in_w) {
+                    d[k] = r[ix0 + k];
+                }
+            }
+        } else if (ix0 >= 0 && ix0 < p->in_w) { /* k_w == 1: three channels */
+            d[0] = r[ix0 * 3];
+            d[1] = r[ix0 * 3 + 1];
+            d[2] = r[ix0 * 3 + 2];
+        }
+    }
+    tfw_row3(variant, buf, 4, 0, tbl, p->out_c & 1, o, o + p->out_c);
+}
+
+static void tfw_run3(const tf_conv_params_t *p, const int8_t *input, const int32_t *tbl,
+                     int variant, int8_t *output) {
+    const int32_t C = p->in_c, OC = p->out_c, SW = p->stride_w;
+    const int32_t rs = p->dil_h * p->in_w * C; /* between kernel rows */
+    const int32_t span_h = 2 * p->dil_h;
+    /* interior columns: ix0 >= 0 and the word at ix0 * C inside the input row */
+    int32_t ox_lo = (p->pad_left + SW - 1) / SW;
+    int32_t ox_hi = 0; /* first ox past the interior */
+    if (p->in_w * C >= 4) {
+        ox_hi = ((p->in_w * C - 4) / C + p->pad_left) / SW + 1;
+    }
+    ox_hi = tf_min_i32(ox_hi, p->out_w);
+    ox_lo = tf_min_i32(ox_lo, ox_hi);
+    int8_t *o = output;
+    for (int32_t b = 0; b < p->batches; b++) {
+        const int8_t *in_b = input + (size_t)b * p->in_h * p->in_w * C;
+        for (int32_t oy = 0; oy < p->out_h; oy++) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            const int rows_in = iy0 >= 0 && iy0 + span_h < p->in_h;
+            int32_t ox = 0;
+            if (rows_in && ox_lo < ox_hi) {
+                for (; ox < ox_lo; ox++, o += OC) {
+                    tfw_px3(p, in_b, iy0, ox * SW - p->pad_left, tbl, variant, o);
+                }
+                const int8_t *r = in_b + ((size_t)iy0 * p->in_w + ox * SW - p->pad_left) * C;
+                int8_t *oend = o + (size_t)(ox_hi - ox_lo) * OC;
+                tfw_row3(variant, r, rs, SW * C, tbl, OC & 1, o, oend);
+                o = oend;
+                ox = ox_hi;
+            }
+            for (; ox < p->out_w; ox++, o += OC) {
+                tfw_px3(p, in_b, iy0, ox * SW - p->pad_left, tbl, variant, o);
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Any window (Q order), in C. Table per channel: NP pairs, bias2, m, rnd, e. */
+static void tfw_run_any(const tf_conv_params_t *p, const int8_t *input, const int32_t *tbl,
+                        int32_t NP, int8_t *output) {
+    const int32_t C = p->in_c, OC = p->out_c;
+    const int32_t K = p->k_h * p->k_w * C;
+    const int8_t pad = (int8_t)(-p->input_offset);
+    const int32_t lo = p->act_min, hi = p->act_max;
+    int8_t win[TFW_MAX_K + 4];
+    uint32_t xw[TFW_MAX_K / 2];
+    for (int32_t k = K; k < 2 * NP; k++) {
+        win[k] = 0; /* the tail lanes (zero weights) */
+    }
+    int8_t *o = output;
+    for (int32_t b = 0; b < p->batches; b++) {
+        const int8_t *in_b = input + (size_t)b * p->in_h * p->in_w * C;
+        for (int32_t oy = 0; oy < p->out_h; oy++) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            for (int32_t ox = 0; ox < p->out_w; ox++) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                tfw_gather(p, in_b, iy0, ix0, pad, win);
+                for (int32_t q = 0; q < NP; q += 2) {
+                    const uint32_t w = *(const tf_u32_unaligned *)(const void *)(win + 2 * q);
+                    xw[q] = (uint32_t)__sxtb16(w);
+                    xw[q + 1] = (uint32_t)tf_sxtb16_ror8(w);
+                }
+                const int32_t *t = tbl;
+                for (int32_t oc = 0; oc < OC; oc++, t += NP + 4) {
+                    int32_t acc = t[NP];
+                    for (int32_t i = 0; i < NP; i += 2) {
+                        acc = __smlad((int32_t)xw[i], t[i], acc);
+                        acc = __smlad((int32_t)xw[i + 1], t[i + 1], acc);
+                    }
+                    const int32_t h = tfw_smmulr(acc, t[NP + 1]);
+                    const int32_t v = (h + (h >> 31) + t[NP + 2]) >> t[NP + 3];
+                    *o++ = (int8_t)tfw_clamp(v, lo, hi);
+                }
+            }
+        }
+    }
+}
+
+int tf_conv_window_s8_fast(const tf_conv_params_t *pp, const int8_t *input,
+                           const int8_t *filter, const int32_t *ebias, const int32_t *mult,
+                           const int8_t *shift, int8_t *output) {
+    const tf_conv_params_t P = *pp, *p = &P;
+    const int32_t C = p->in_c, OC = p->out_c;
+    const int32_t K = p->k_h * p->k_w * C;
+    if (p->rq_fast != 1 || p->filter_in_c != C || p->k_h * p->k_w <= 1 || K > TFW_MAX_K ||
+        OC < 1 || C < 1) {
+        return 0;
+    }
+    const int order =
+        (p->k_h == 3 && p->k_w * C == 3 && (p->dil_w == 1 || p->k_w == 1)) ? TFW_ORDER_L3
+                                                                           : TFW_ORDER_Q;
+    const int32_t NP = order == TFW_ORDER_L3 ? 5 : 2 * ((K + 3) / 4);
+    const int corr = p->act_min < p->output_offset;
+    const int full = p->act_min <= -128 && p->act_max >= 127;
+    const int32_t extra = order == TFW_ORDER_L3 && !full ? 6 : 4;
+    const int32_t stride = NP + extra;
+    if (OC * stride > TFW_TBL_WORDS) {
+        return 0;
+    }
+    int32_t tbl[TFW_TBL_WORDS];
+    int16_t *tw = (int16_t *)(void *)tbl;
+    for (int32_t oc = 0; oc < OC; oc++) {
+        const int8_t *w = filter + (size_t)oc * K;
+        int32_t *t = tbl + oc * stride;
+        int32_t sabs = 0;
+        for (int32_t k = 0; k < K; k++) {
+            sabs += w[k] < 0 ? -w[k] : w[k];
+        }
+        const int32_t bias = ebias[oc];
+        /* |acc| <= |bias| + 128 * sum |w| must stay below 2^30 for the doubling */
+        const int64_t bound = (int64_t)(bias < 0 ? -(int64_t)bias : bias) + 128 * (int64_t)sabs;
+        if (bound >= ((int64_t)1 << 30) || shift[oc] > -1 || shift[oc] < -31 || mult[oc] < 0) {
+            return 0;
+        }
+        int16_t *l = tw + 2 * (oc * stride);
+        for (int32_t j = 0; j < 2 * NP; j++) {
+            const int32_t tap = tfw_lane_tap(order, K, j);
+            l[j] = (int16_t)(tap < 0 ? 0 : 2 * w[tap]);
+        }
+        const int32_t e = -shift[oc];
+        t[NP] = 2 * bias;
+        t[NP + 1] = mult[oc];
+        t[NP + 2] = tf_rq_rnd(e, p->output_offset);
+        t[NP + 3] = e;
+        if (extra == 6) {
+            t[NP + 4] = p->act_min;
+            t[NP + 5] = p->act_max;
+        }
+    }
+    if (order == TFW_ORDER_L3) {
+        tbl[(OC - 1) * stride + NP + 3] |= (int32_t)0x80000000u; /* the last channel */
+        tfw_run3(p, input, tbl, (full ? 0 : 2) + (corr ? 1 : 0), output);
+    } else {
+        tfw_run_any(p, input, tbl, NP, output);
+    }
+    return 1;
 }
 #else
 typedef int tf_conv_window_unused;
