@@ -6,7 +6,8 @@ window over one channel (or 3x1 over three) has its own assembly path with inter
 and padded edges, everything else a general path in C. The cases cover in_c 1..4, out_c
 1, 3, 8, 16 (odd counts enter the two-channel loop in its middle), 3x3, 5x5, 3x1 and 1x3
 windows, stride 1 and 2, SAME and VALID, tiny, odd and even inputs, every activation
-(ReLU/ReLU6 skip the rounding correction, no activation keeps it), a dilated window, and
+(ReLU/ReLU6 skip the rounding correction, no activation keeps it), biases that
+push the right shift through each fixed-shift form of the assembly path and past them, a dilated window, and
 layers the kernel declines: one whose requantization the code generator cannot prove short
 (rq_fast == 0) and one whose bias is too large for the kernel's doubled accumulator.
 """
@@ -56,7 +57,13 @@ def _spec(seed: int = 23) -> list[dict]:
         # active, so a tiny output scale, a left shift and rq_fast == 0
         group([7, 6, 1], [conv(8, 3, 2, "same", None, bias=1000.0, small_w=True),
                           conv(4, 3, 1, "same", "relu", bias=-5.0),
-                          conv(3, 3, 2, "valid", "relu")], (0.0, 0.2)),
+                          conv(3, 3, 2, "valid", "relu"),
+                          # positive biases of growing size: larger right shifts (each
+                          # fixed-shift form of the assembly path, then past them)
+                          conv(8, 3, 2, "same", "relu", bias=1.0),
+                          conv(3, 3, 1, "same", "relu", bias=30.0),
+                          conv(8, 3, 2, "valid", "relu", bias=300.0),
+                          conv(5, 3, 2, "same", "relu6", bias=0.05)], (0.0, 0.2)),
     ]
 
 

@@ -88,8 +88,10 @@ static inline int32_t tfw_clamp(int32_t v, int32_t lo, int32_t hi) {
 }
 
 /* ---------------------------------------------------------------------------------- */
-/* 3x3 (L3 order): all output channels of one pixel, window in x0..x4. Table per channel:
- * w0..w4, bias2, m, rnd, e (bit 31 set on the last channel), [lo, hi]. */
+/* 3x3 (L3 order), clamp to the full int8 range (no activation, or one the output range
+ * already ends at). Table per channel: w0..w4, bias2, m, rnd, e (bit 31 set on the last
+ * channel); in the fixed-shift form w0..w4, bias scaled by 2^(d+1), m, the SMMLA addend,
+ * 0 (bit 31 on the last channel). */
 
 #define TFW_RQ_FAST                                                                        \
     "smmlar lr, lr, r8, r9\n\t"                                                            \
@@ -100,17 +102,16 @@ static inline int32_t tfw_clamp(int32_t v, int32_t lo, int32_t hi) {
     "add lr, lr, r9\n\t"                                                                   \
     "asr lr, lr, r10\n\t"
 #define TFW_CL_SAT "ssat lr, #8, lr\n\t"
-#define TFW_CL_GEN                                                                         \
-    "cmp lr, r11\n\t"                                                                      \
-    "it lt\n\t"                                                                            \
-    "movlt lr, r11\n\t"                                                                    \
-    "cmp lr, r12\n\t"                                                                      \
-    "it gt\n\t"                                                                            \
-    "movgt lr, r12\n\t"
+/* the fixed-shift form: SMMLA, then the shift inside SSAT */
+#define TFW_RQ_FE "smmla lr, lr, r8, r9\n\t"
+#define TFW_CL_FE(E) "ssat lr, #8, lr, asr #" E "\n\t"
+#define TFW_NFE 3
+static const int8_t tfw_fe[TFW_NFE] = {10, 15, 20}; /* as in tfw_row3's cases 4.. */
 /* A run of interior pixels of one output row: the window of each comes from three
- * unaligned word loads (rows p, p + rs, p + 2 rs), then the channels, two per loop turn
- * (an odd count enters at the second). The loop state lives on the stack
- * ([sp]: p, rs, step, tbl, odd, end of the output). */
+ * unaligned word loads (rows p, p + rs, p + 2 rs), then the channels, four per loop
+ * turn (a count not a multiple of four enters at a later one: the code address is worked
+ * out once per call). The loop state lives on the stack
+ * ([sp]: p, rs, step, tbl, entry, end of the output). */
 #define TFW_CH(LDQ, RQ, CL)                                                                \
     "ldm r6!, {r8, r9, r10, r11, r12, lr}\n\t"                                             \
     "smlad lr, r0, r8, lr\n\t"                                                             \
@@ -119,6 +120,17 @@ static inline int32_t tfw_clamp(int32_t v, int32_t lo, int32_t hi) {
     "smlad lr, r3, r11, lr\n\t"                                                            \
     "smlad lr, r4, r12, lr\n\t" LDQ RQ CL "strb lr, [r5], #1\n\t"
 #define TFW_ROW(LDQ, RQ, CL)                                                               \
+    "adr r8, 10f\n\t"                                                                      \
+    "cmp r4, #1\n\t"                                                                       \
+    "it eq\n\t"                                                                            \
+    "adreq r8, 11f\n\t"                                                                    \
+    "cmp r4, #2\n\t"                                                                       \
+    "it eq\n\t"                                                                            \
+    "adreq r8, 12f\n\t"                                                                    \
+    "cmp r4, #3\n\t"                                                                       \
+    "it eq\n\t"                                                                            \
+    "adreq r8, 13f\n\t"                                                                    \
+    "mov r4, r8\n\t"                                                                       \
     "push {r0, r1, r2, r3, r4, r6}\n\t"                                                    \
     "2:\n\t"                                                                               \
     "ldm sp, {r10, r11, r12}\n\t"                                                          \
@@ -135,17 +147,16 @@ static inline int32_t tfw_clamp(int32_t v, int32_t lo, int32_t hi) {
     "sxtb16 r4, r10, ror #8\n\t"                                                           \
     "pkhbt r3, r8, r9, lsl #16\n\t"                                                        \
     "ldrd r6, r8, [sp, #12]\n\t"                                                           \
-    "cmp r8, #0\n\t"                                                                        \
-    "bne 3f\n\t"                                                                           \
-    "1:\n\t" TFW_CH(LDQ, RQ, CL) "3:\n\t" TFW_CH(LDQ, RQ, CL)                              \
+    "mov pc, r8\n\t"                                                                       \
+    "10:\n\t" TFW_CH(LDQ, RQ, CL) "11:\n\t" TFW_CH(LDQ, RQ, CL)                            \
+    "12:\n\t" TFW_CH(LDQ, RQ, CL) "13:\n\t" TFW_CH(LDQ, RQ, CL)                            \
     "cmp r10, #0\n\t"                                                                      \
-    "bge 1b\n\t"                                                                           \
+    "bge 10b\n\t"                                                                          \
     "ldr lr, [sp, #20]\n\t"                                                                \
     "cmp r5, lr\n\t"                                                                       \
     "bne 2b\n\t"                                                                           \
     "add sp, sp, #24\n\t"
 #define TFW_LDQ3R "ldm r6!, {r8, r9, r10}\n\t"
-#define TFW_LDQ5R "ldm r6!, {r8, r9, r10, r11, r12}\n\t"
 #define TFW_ROW_LOOP(LDQ, RQ, CL)                                                          \
     __asm__ volatile(TFW_ROW(LDQ, RQ, CL)                                                  \
                      : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5),         \
@@ -154,49 +165,64 @@ static inline int32_t tfw_clamp(int32_t v, int32_t lo, int32_t hi) {
                      : "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory")
 
 static void tfw_row3(int variant, const int8_t *pin, int32_t rs, int32_t step,
-                     const int32_t *tbl, int32_t odd, int8_t *o, int8_t *oend) {
+                     const int32_t *tbl, int32_t skip, int8_t *o, int8_t *oend) {
     register const int8_t *r0 __asm__("r0") = pin;
     register int32_t r1 __asm__("r1") = rs;
     register int32_t r2 __asm__("r2") = step;
     register const int32_t *r3 __asm__("r3") = tbl;
-    register int32_t r4 __asm__("r4") = odd; /* out_c is odd */
+    register int32_t r4 __asm__("r4") = skip; /* channel slots to skip: (4 - out_c % 4) % 4 */
     register int8_t *r5 __asm__("r5") = o;
     register int8_t *r6 __asm__("r6") = oend;
     switch (variant) {
     case 0: TFW_ROW_LOOP(TFW_LDQ3R, TFW_RQ_FAST, TFW_CL_SAT); break;
     case 1: TFW_ROW_LOOP(TFW_LDQ3R, TFW_RQ_CORR, TFW_CL_SAT); break;
-    case 2: TFW_ROW_LOOP(TFW_LDQ5R, TFW_RQ_FAST, TFW_CL_GEN); break;
-    default: TFW_ROW_LOOP(TFW_LDQ5R, TFW_RQ_CORR, TFW_CL_GEN); break;
+    case 4: TFW_ROW_LOOP(TFW_LDQ3R, TFW_RQ_FE, TFW_CL_FE("10")); break;
+    case 5: TFW_ROW_LOOP(TFW_LDQ3R, TFW_RQ_FE, TFW_CL_FE("15")); break;
+    default: TFW_ROW_LOOP(TFW_LDQ3R, TFW_RQ_FE, TFW_CL_FE("20")); break;
     }
 }
 
-/* one pixel near the edges: its three window rows padded into a buffer of 3 words */
-static void tfw_px3(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ix0,
-                    const int32_t *tbl, int variant, int8_t *o) {
-    const int32_t C = p->in_c;
+#define TFW_STRIP 64 /* bytes per kernel row of the edge strip */
+
+/* Pixels [ox, ox_end) of an output row whose windows touch the padding: their three
+ * kernel rows (with the one byte more the word loads read) padded into a strip on the
+ * stack, a chunk at a time, and run through tfw_row3 from there. */
+static void tfw_strip3(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy0,
+                       int32_t ox, int32_t ox_end, const int32_t *tbl, int variant,
+                       int8_t *o) {
+    const int32_t C = p->in_c, OC = p->out_c, step = p->stride_w * C;
+    const int32_t rowlen = p->in_w * C;
     const int8_t pad = (int8_t)(-p->input_offset);
-    int8_t buf[12];
-    for (int32_t ky = 0; ky < 3; ky++) {
-        const int32_t iy = iy0 + p->dil_h * ky;
-        int8_t *d = buf + 4 * ky;
-        d[0] = d[1] = d[2] = d[3] = pad;
-        if (iy < 0 || iy >= p->in_h) {
-            continue;
-        }
-        const int8_t *r = in_b + (size_t)iy * p->in_w * C;
-        if (C == 1) { /* k_w == 3: three columns */
-            for (int32_t k = 0; k < 3; k++) {
-                if (ix0 + k >= 0 && ix0 + k < p->in_w) {
-                    d[k] = r[ix0 + k];
+    const int32_t nmax = (TFW_STRIP - 4) / step + 1;
+    int8_t strip[3 * TFW_STRIP];
+    while (ox < ox_end) {
+        const int32_t n = tf_min_i32(nmax, ox_end - ox);
+        const int32_t b0 = (ox * p->stride_w - p->pad_left) * C; /* first byte in the row */
+        const int32_t len = (n - 1) * step + 4;
+        const int32_t lo = tf_min_i32(tf_max_i32(-b0, 0), len);
+        const int32_t hi = tf_max_i32(tf_min_i32(rowlen - b0, len), lo);
+        for (int32_t ky = 0; ky < 3; ky++) {
+            const int32_t iy = iy0 + p->dil_h * ky;
+            int8_t *d = strip + ky * TFW_STRIP;
+            int32_t j = 0;
+            if (iy >= 0 && iy < p->in_h) {
+                const int8_t *r = in_b + (size_t)iy * rowlen + b0;
+                for (; j < lo; j++) {
+                    d[j] = pad;
+                }
+                for (; j < hi; j++) {
+                    d[j] = r[j];
                 }
             }
-        } else if (ix0 >= 0 && ix0 < p->in_w) { /* k_w == 1: three channels */
-            d[0] = r[ix0 * 3];
-            d[1] = r[ix0 * 3 + 1];
-            d[2] = r[ix0 * 3 + 2];
+            for (; j < len; j++) {
+                d[j] = pad;
+            }
         }
+        int8_t *oend = o + (size_t)n * OC;
+        tfw_row3(variant, strip, TFW_STRIP, step, tbl, (4 - OC % 4) % 4, o, oend);
+        o = oend;
+        ox += n;
     }
-    tfw_row3(variant, buf, 4, 0, tbl, p->out_c & 1, o, o + p->out_c);
 }
 
 static void tfw_run3(const tf_conv_params_t *p, const int8_t *input, const int32_t *tbl,
@@ -217,20 +243,18 @@ static void tfw_run3(const tf_conv_params_t *p, const int8_t *input, const int32
         const int8_t *in_b = input + (size_t)b * p->in_h * p->in_w * C;
         for (int32_t oy = 0; oy < p->out_h; oy++) {
             const int32_t iy0 = oy * p->stride_h - p->pad_top;
-            const int rows_in = iy0 >= 0 && iy0 + span_h < p->in_h;
-            int32_t ox = 0;
-            if (rows_in && ox_lo < ox_hi) {
-                for (; ox < ox_lo; ox++, o += OC) {
-                    tfw_px3(p, in_b, iy0, ox * SW - p->pad_left, tbl, variant, o);
-                }
-                const int8_t *r = in_b + ((size_t)iy0 * p->in_w + ox * SW - p->pad_left) * C;
+            if (iy0 >= 0 && iy0 + span_h < p->in_h && ox_lo < ox_hi) {
+                tfw_strip3(p, in_b, iy0, 0, ox_lo, tbl, variant, o);
+                o += (size_t)ox_lo * OC;
+                const int8_t *r = in_b + ((size_t)iy0 * p->in_w + ox_lo * SW - p->pad_left) * C;
                 int8_t *oend = o + (size_t)(ox_hi - ox_lo) * OC;
-                tfw_row3(variant, r, rs, SW * C, tbl, OC & 1, o, oend);
+                tfw_row3(variant, r, rs, SW * C, tbl, (4 - OC % 4) % 4, o, oend);
                 o = oend;
-                ox = ox_hi;
-            }
-            for (; ox < p->out_w; ox++, o += OC) {
-                tfw_px3(p, in_b, iy0, ox * SW - p->pad_left, tbl, variant, o);
+                tfw_strip3(p, in_b, iy0, ox_hi, p->out_w, tbl, variant, o);
+                o += (size_t)(p->out_w - ox_hi) * OC;
+            } else {
+                tfw_strip3(p, in_b, iy0, 0, p->out_w, tbl, variant, o);
+                o += (size_t)p->out_w * OC;
             }
         }
     }
@@ -288,25 +312,29 @@ int tf_conv_window_s8_fast(const tf_conv_params_t *pp, const int8_t *input,
         OC < 1 || C < 1) {
         return 0;
     }
-    const int order =
-        (p->k_h == 3 && p->k_w * C == 3 && (p->dil_w == 1 || p->k_w == 1)) ? TFW_ORDER_L3
-                                                                           : TFW_ORDER_Q;
+    const int full = p->act_min <= -128 && p->act_max >= 127;
+    /* the assembly path: 3x3 over one channel (or 3x1 over three), the full int8 range */
+    const int order = (p->k_h == 3 && p->k_w * C == 3 && (p->dil_w == 1 || p->k_w == 1) &&
+                       full)
+                          ? TFW_ORDER_L3
+                          : TFW_ORDER_Q;
     const int32_t NP = order == TFW_ORDER_L3 ? 5 : 2 * ((K + 3) / 4);
     const int corr = p->act_min < p->output_offset;
-    const int full = p->act_min <= -128 && p->act_max >= 127;
-    const int32_t extra = order == TFW_ORDER_L3 && !full ? 6 : 4;
-    const int32_t stride = NP + extra;
+    const int32_t stride = NP + 4;
     if (OC * stride > TFW_TBL_WORDS) {
         return 0;
     }
-    int32_t tbl[TFW_TBL_WORDS];
-    int16_t *tw = (int16_t *)(void *)tbl;
+    /* the overflow bound of each channel's accumulator, and the fixed-shift form */
+    int32_t emin = 31, emax = 1, fe = 0;
+    int32_t wmax_all = 0;
+    int64_t bmax_all = 0;
     for (int32_t oc = 0; oc < OC; oc++) {
         const int8_t *w = filter + (size_t)oc * K;
-        int32_t *t = tbl + oc * stride;
         int32_t sabs = 0;
         for (int32_t k = 0; k < K; k++) {
-            sabs += w[k] < 0 ? -w[k] : w[k];
+            const int32_t a = w[k] < 0 ? -w[k] : w[k];
+            sabs += a;
+            wmax_all = tf_max_i32(wmax_all, a);
         }
         const int32_t bias = ebias[oc];
         /* |acc| <= |bias| + 128 * sum |w| must stay below 2^30 for the doubling */
@@ -314,24 +342,51 @@ int tf_conv_window_s8_fast(const tf_conv_params_t *pp, const int8_t *input,
         if (bound >= ((int64_t)1 << 30) || shift[oc] > -1 || shift[oc] < -31 || mult[oc] < 0) {
             return 0;
         }
+        bmax_all = bound > bmax_all ? bound : bmax_all;
+        emin = tf_min_i32(emin, -shift[oc]);
+        emax = tf_max_i32(emax, -shift[oc]);
+    }
+    if (order == TFW_ORDER_L3 && full && !corr) {
+        /* one shift for all channels, E = e + d with 1 <= d: weights and bias scaled by
+         * 2^(d + 1) (int16 lanes, int32 accumulator must hold them) */
+        for (int32_t i = 0; i < TFW_NFE && !fe; i++) {
+            const int32_t E = tfw_fe[i], d = E - emin;
+            if (E - emax >= 1 && (int64_t)wmax_all << (d + 1) <= 32767 &&
+                bmax_all << d < ((int64_t)1 << 30)) {
+                fe = E;
+            }
+        }
+    }
+    int32_t tbl[TFW_TBL_WORDS];
+    int16_t *tw = (int16_t *)(void *)tbl;
+    for (int32_t oc = 0; oc < OC; oc++) {
+        const int8_t *w = filter + (size_t)oc * K;
+        int32_t *t = tbl + oc * stride;
+        const int32_t e = -shift[oc];
+        const int32_t sc = fe ? 1 << (fe - e + 1) : 2; /* the accumulator's scale */
         int16_t *l = tw + 2 * (oc * stride);
         for (int32_t j = 0; j < 2 * NP; j++) {
             const int32_t tap = tfw_lane_tap(order, K, j);
-            l[j] = (int16_t)(tap < 0 ? 0 : 2 * w[tap]);
+            l[j] = (int16_t)(tap < 0 ? 0 : sc * w[tap]);
         }
-        const int32_t e = -shift[oc];
-        t[NP] = 2 * bias;
+        t[NP] = sc * ebias[oc];
         t[NP + 1] = mult[oc];
-        t[NP + 2] = tf_rq_rnd(e, p->output_offset);
-        t[NP + 3] = e;
-        if (extra == 6) {
-            t[NP + 4] = p->act_min;
-            t[NP + 5] = p->act_max;
+        if (fe) { /* SMMLA: 2^(d-1) + 2^(E-1) + zp 2^E */
+            t[NP + 2] = (int32_t)(((uint32_t)1 << (fe - e - 1)) + ((uint32_t)1 << (fe - 1)) +
+                                  ((uint32_t)p->output_offset << fe));
+            t[NP + 3] = 0;
+        } else {
+            t[NP + 2] = tf_rq_rnd(e, p->output_offset);
+            t[NP + 3] = e;
         }
     }
     if (order == TFW_ORDER_L3) {
         tbl[(OC - 1) * stride + NP + 3] |= (int32_t)0x80000000u; /* the last channel */
-        tfw_run3(p, input, tbl, (full ? 0 : 2) + (corr ? 1 : 0), output);
+        int variant = corr ? 1 : 0;
+        for (int32_t i = 0; i < TFW_NFE; i++) {
+            variant = fe == tfw_fe[i] ? 4 + i : variant;
+        }
+        tfw_run3(p, input, tbl, variant, output);
     } else {
         tfw_run_any(p, input, tbl, NP, output);
     }
