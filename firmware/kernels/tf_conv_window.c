@@ -107,11 +107,12 @@ static inline int32_t tfw_clamp(int32_t v, int32_t lo, int32_t hi) {
 #define TFW_CL_FE(E) "ssat lr, #8, lr, asr #" E "\n\t"
 #define TFW_NFE 3
 static const int8_t tfw_fe[TFW_NFE] = {10, 15, 20}; /* as in tfw_row3's cases 4.. */
-/* A run of interior pixels of one output row: the window of each comes from three
- * unaligned word loads (rows p, p + rs, p + 2 rs), then the channels, four per loop
- * turn (a count not a multiple of four enters at a later one: the code address is worked
- * out once per call). The loop state lives on the stack
- * ([sp]: p, rs, step, tbl, entry, end of the output). */
+/* Runs of pixels of one output row: the window of each comes from three unaligned word
+ * loads (rows p, p + rs, p + 2 rs), then the channels, four per loop turn (a count not a
+ * multiple of four enters at a later one: that code address is worked out once per
+ * call). Two segments: (p, rs) until the output reaches oend, then (p2, rs2) until oend2
+ * (an edge strip; oend2 == oend when there is none). The loop state lives on the stack:
+ * [sp] tbl, p, rs, step, entry, oend, p2, rs2, oend2. */
 #define TFW_CH(LDQ, RQ, CL)                                                                \
     "ldm r6!, {r8, r9, r10, r11, r12, lr}\n\t"                                             \
     "smlad lr, r0, r8, lr\n\t"                                                             \
@@ -120,34 +121,33 @@ static const int8_t tfw_fe[TFW_NFE] = {10, 15, 20}; /* as in tfw_row3's cases 4.
     "smlad lr, r3, r11, lr\n\t"                                                            \
     "smlad lr, r4, r12, lr\n\t" LDQ RQ CL "strb lr, [r5], #1\n\t"
 #define TFW_ROW(LDQ, RQ, CL)                                                               \
-    "adr r8, 10f\n\t"                                                                      \
+    "adr r11, 10f\n\t"                                                                     \
     "cmp r4, #1\n\t"                                                                       \
     "it eq\n\t"                                                                            \
-    "adreq r8, 11f\n\t"                                                                    \
+    "adreq r11, 11f\n\t"                                                                   \
     "cmp r4, #2\n\t"                                                                       \
     "it eq\n\t"                                                                            \
-    "adreq r8, 12f\n\t"                                                                    \
+    "adreq r11, 12f\n\t"                                                                   \
     "cmp r4, #3\n\t"                                                                       \
     "it eq\n\t"                                                                            \
-    "adreq r8, 13f\n\t"                                                                    \
-    "mov r4, r8\n\t"                                                                       \
-    "push {r0, r1, r2, r3, r4, r6}\n\t"                                                    \
+    "adreq r11, 13f\n\t"                                                                   \
+    "mov r4, r11\n\t"                                                                      \
+    "push {r0, r1, r2, r3, r4, r6, r8, r9, r10}\n\t"                                       \
     "2:\n\t"                                                                               \
-    "ldm sp, {r10, r11, r12}\n\t"                                                          \
-    "ldr r8, [r10]\n\t"                                                                    \
-    "add r12, r10, r12\n\t"                                                                \
-    "str r12, [sp]\n\t"                                                                    \
-    "ldr r9, [r10, r11]\n\t"                                                               \
-    "ldr r10, [r10, r11, lsl #1]\n\t"                                                      \
+    "ldm sp, {r6, r8, r9, r10, r11}\n\t"                                                   \
+    "add r10, r8, r10\n\t"                                                                 \
+    "str r10, [sp, #4]\n\t"                                                                \
+    "ldr r10, [r8, r9]\n\t"                                                                \
+    "ldr r12, [r8, r9, lsl #1]\n\t"                                                        \
+    "ldr r8, [r8]\n\t"                                                                     \
     "sxtb16 r0, r8\n\t"                                                                    \
-    "sxtb16 r1, r9\n\t"                                                                    \
-    "sxtb16 r2, r10\n\t"                                                                   \
+    "sxtb16 r1, r10\n\t"                                                                   \
+    "sxtb16 r2, r12\n\t"                                                                   \
     "sxtb16 r8, r8, ror #8\n\t"                                                            \
-    "sxtb16 r9, r9, ror #8\n\t"                                                            \
-    "sxtb16 r4, r10, ror #8\n\t"                                                           \
-    "pkhbt r3, r8, r9, lsl #16\n\t"                                                        \
-    "ldrd r6, r8, [sp, #12]\n\t"                                                           \
-    "mov pc, r8\n\t"                                                                       \
+    "sxtb16 r10, r10, ror #8\n\t"                                                          \
+    "sxtb16 r4, r12, ror #8\n\t"                                                           \
+    "pkhbt r3, r8, r10, lsl #16\n\t"                                                       \
+    "mov pc, r11\n\t"                                                                      \
     "10:\n\t" TFW_CH(LDQ, RQ, CL) "11:\n\t" TFW_CH(LDQ, RQ, CL)                            \
     "12:\n\t" TFW_CH(LDQ, RQ, CL) "13:\n\t" TFW_CH(LDQ, RQ, CL)                            \
     "cmp r10, #0\n\t"                                                                      \
@@ -155,24 +155,41 @@ static const int8_t tfw_fe[TFW_NFE] = {10, 15, 20}; /* as in tfw_row3's cases 4.
     "ldr lr, [sp, #20]\n\t"                                                                \
     "cmp r5, lr\n\t"                                                                       \
     "bne 2b\n\t"                                                                           \
-    "add sp, sp, #24\n\t"
+    "ldr r8, [sp, #32]\n\t"                                                                \
+    "cmp r5, r8\n\t"                                                                       \
+    "beq 9f\n\t"                                                                           \
+    "ldrd r9, r10, [sp, #24]\n\t"                                                          \
+    "strd r9, r10, [sp, #4]\n\t"                                                           \
+    "str r8, [sp, #20]\n\t"                                                                \
+    "b 2b\n\t"                                                                             \
+    "9:\n\t"                                                                               \
+    "add sp, sp, #36\n\t"
 #define TFW_LDQ3R "ldm r6!, {r8, r9, r10}\n\t"
 #define TFW_ROW_LOOP(LDQ, RQ, CL)                                                          \
     __asm__ volatile(TFW_ROW(LDQ, RQ, CL)                                                  \
                      : "+r"(r0), "+r"(r1), "+r"(r2), "+r"(r3), "+r"(r4), "+r"(r5),         \
-                       "+r"(r6)                                                            \
+                       "+r"(r6), "+r"(r8), "+r"(r9), "+r"(r10)                             \
                      :                                                                     \
-                     : "r8", "r9", "r10", "r11", "r12", "lr", "cc", "memory")
+                     : "r11", "r12", "lr", "cc", "memory")
 
-static void tfw_row3(int variant, const int8_t *pin, int32_t rs, int32_t step,
-                     const int32_t *tbl, int32_t skip, int8_t *o, int8_t *oend) {
-    register const int8_t *r0 __asm__("r0") = pin;
-    register int32_t r1 __asm__("r1") = rs;
-    register int32_t r2 __asm__("r2") = step;
-    register const int32_t *r3 __asm__("r3") = tbl;
+typedef struct {
+    const int8_t *p; /* the first pixel's window, row 0 */
+    int32_t rs;      /* bytes between window rows */
+    int8_t *oend;    /* where the segment's output ends */
+} tfw_seg_t;
+
+static void tfw_row3(int variant, const int32_t *tbl, int32_t skip, int32_t step, int8_t *o,
+                     tfw_seg_t a, tfw_seg_t b) {
+    register const int32_t *r0 __asm__("r0") = tbl;
+    register const int8_t *r1 __asm__("r1") = a.p;
+    register int32_t r2 __asm__("r2") = a.rs;
+    register int32_t r3 __asm__("r3") = step;
     register int32_t r4 __asm__("r4") = skip; /* channel slots to skip: (4 - out_c % 4) % 4 */
     register int8_t *r5 __asm__("r5") = o;
-    register int8_t *r6 __asm__("r6") = oend;
+    register int8_t *r6 __asm__("r6") = a.oend;
+    register const int8_t *r8 __asm__("r8") = b.p;
+    register int32_t r9 __asm__("r9") = b.rs;
+    register int8_t *r10 __asm__("r10") = b.oend;
     switch (variant) {
     case 0: TFW_ROW_LOOP(TFW_LDQ3R, TFW_RQ_FAST, TFW_CL_SAT); break;
     case 1: TFW_ROW_LOOP(TFW_LDQ3R, TFW_RQ_CORR, TFW_CL_SAT); break;
@@ -182,45 +199,50 @@ static void tfw_row3(int variant, const int8_t *pin, int32_t rs, int32_t step,
     }
 }
 
-#define TFW_STRIP 64 /* bytes per kernel row of the edge strip */
+#define TFW_STRIP 64 /* bytes per kernel row of an edge strip */
 
-/* Pixels [ox, ox_end) of an output row whose windows touch the padding: their three
- * kernel rows (with the one byte more the word loads read) padded into a strip on the
- * stack, a chunk at a time, and run through tfw_row3 from there. */
-static void tfw_strip3(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy0,
-                       int32_t ox, int32_t ox_end, const int32_t *tbl, int variant,
-                       int8_t *o) {
-    const int32_t C = p->in_c, OC = p->out_c, step = p->stride_w * C;
+/* Fills strip with the three kernel rows of n pixels from ox of an output row (and the
+ * one byte more the word loads read), padding where the window leaves the input. */
+static void tfw_fill(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ox,
+                     int32_t n, int8_t *strip) {
+    const int32_t C = p->in_c, step = p->stride_w * C;
     const int32_t rowlen = p->in_w * C;
     const int8_t pad = (int8_t)(-p->input_offset);
-    const int32_t nmax = (TFW_STRIP - 4) / step + 1;
-    int8_t strip[3 * TFW_STRIP];
-    while (ox < ox_end) {
-        const int32_t n = tf_min_i32(nmax, ox_end - ox);
-        const int32_t b0 = (ox * p->stride_w - p->pad_left) * C; /* first byte in the row */
-        const int32_t len = (n - 1) * step + 4;
-        const int32_t lo = tf_min_i32(tf_max_i32(-b0, 0), len);
-        const int32_t hi = tf_max_i32(tf_min_i32(rowlen - b0, len), lo);
-        for (int32_t ky = 0; ky < 3; ky++) {
-            const int32_t iy = iy0 + p->dil_h * ky;
-            int8_t *d = strip + ky * TFW_STRIP;
-            int32_t j = 0;
-            if (iy >= 0 && iy < p->in_h) {
-                const int8_t *r = in_b + (size_t)iy * rowlen + b0;
-                for (; j < lo; j++) {
-                    d[j] = pad;
-                }
-                for (; j < hi; j++) {
-                    d[j] = r[j];
-                }
-            }
-            for (; j < len; j++) {
+    const int32_t b0 = (ox * p->stride_w - p->pad_left) * C; /* first byte in the row */
+    const int32_t len = (n - 1) * step + 4;
+    const int32_t lo = tf_min_i32(tf_max_i32(-b0, 0), len);
+    const int32_t hi = tf_max_i32(tf_min_i32(rowlen - b0, len), lo);
+    for (int32_t ky = 0; ky < 3; ky++) {
+        const int32_t iy = iy0 + p->dil_h * ky;
+        int8_t *d = strip + ky * TFW_STRIP;
+        int32_t j = 0;
+        if (iy >= 0 && iy < p->in_h) {
+            const int8_t *r = in_b + (size_t)iy * rowlen + b0;
+            for (; j < lo; j++) {
                 d[j] = pad;
             }
+            for (; j < hi; j++) {
+                d[j] = r[j];
+            }
         }
-        int8_t *oend = o + (size_t)n * OC;
-        tfw_row3(variant, strip, TFW_STRIP, step, tbl, (4 - OC % 4) % 4, o, oend);
-        o = oend;
+        for (; j < len; j++) {
+            d[j] = pad;
+        }
+    }
+}
+
+/* Pixels [ox, ox_end) of an output row through edge strips, a chunk at a time. */
+static void tfw_strip3(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy0,
+                       int32_t ox, int32_t ox_end, const int32_t *tbl, int variant,
+                       int8_t *o, int8_t *strip) {
+    const int32_t OC = p->out_c, step = p->stride_w * p->in_c;
+    const int32_t nmax = (TFW_STRIP - 4) / step + 1;
+    while (ox < ox_end) {
+        const int32_t n = tf_min_i32(nmax, ox_end - ox);
+        tfw_fill(p, in_b, iy0, ox, n, strip);
+        const tfw_seg_t s = {strip, TFW_STRIP, o + (size_t)n * OC};
+        tfw_row3(variant, tbl, (4 - OC % 4) % 4, step, o, s, s);
+        o = s.oend;
         ox += n;
     }
 }
@@ -230,6 +252,7 @@ static void tfw_run3(const tf_conv_params_t *p, const int8_t *input, const int32
     const int32_t C = p->in_c, OC = p->out_c, SW = p->stride_w;
     const int32_t rs = p->dil_h * p->in_w * C; /* between kernel rows */
     const int32_t span_h = 2 * p->dil_h;
+    const int32_t nmax = (TFW_STRIP - 4) / (SW * C) + 1;
     /* interior columns: ix0 >= 0 and the word at ix0 * C inside the input row */
     int32_t ox_lo = (p->pad_left + SW - 1) / SW;
     int32_t ox_hi = 0; /* first ox past the interior */
@@ -238,22 +261,36 @@ static void tfw_run3(const tf_conv_params_t *p, const int8_t *input, const int32
     }
     ox_hi = tf_min_i32(ox_hi, p->out_w);
     ox_lo = tf_min_i32(ox_lo, ox_hi);
+    const int32_t n_right = p->out_w - ox_hi;
+    int8_t strip[3 * TFW_STRIP];
     int8_t *o = output;
     for (int32_t b = 0; b < p->batches; b++) {
         const int8_t *in_b = input + (size_t)b * p->in_h * p->in_w * C;
         for (int32_t oy = 0; oy < p->out_h; oy++) {
             const int32_t iy0 = oy * p->stride_h - p->pad_top;
             if (iy0 >= 0 && iy0 + span_h < p->in_h && ox_lo < ox_hi) {
-                tfw_strip3(p, in_b, iy0, 0, ox_lo, tbl, variant, o);
-                o += (size_t)ox_lo * OC;
-                const int8_t *r = in_b + ((size_t)iy0 * p->in_w + ox_lo * SW - p->pad_left) * C;
-                int8_t *oend = o + (size_t)(ox_hi - ox_lo) * OC;
-                tfw_row3(variant, r, rs, SW * C, tbl, (4 - OC % 4) % 4, o, oend);
-                o = oend;
-                tfw_strip3(p, in_b, iy0, ox_hi, p->out_w, tbl, variant, o);
-                o += (size_t)(p->out_w - ox_hi) * OC;
+                if (ox_lo > 0) {
+                    tfw_strip3(p, in_b, iy0, 0, ox_lo, tbl, variant, o, strip);
+                    o += (size_t)ox_lo * OC;
+                }
+                const tfw_seg_t in = {
+                    in_b + ((size_t)iy0 * p->in_w + ox_lo * SW - p->pad_left) * C, rs,
+                    o + (size_t)(ox_hi - ox_lo) * OC};
+                tfw_seg_t edge = in;
+                if (n_right > 0 && n_right <= nmax) { /* the right edge as a second segment */
+                    tfw_fill(p, in_b, iy0, ox_hi, n_right, strip);
+                    edge.p = strip;
+                    edge.rs = TFW_STRIP;
+                    edge.oend = in.oend + (size_t)n_right * OC;
+                }
+                tfw_row3(variant, tbl, (4 - OC % 4) % 4, SW * C, o, in, edge);
+                o = edge.oend;
+                if (n_right > nmax) {
+                    tfw_strip3(p, in_b, iy0, ox_hi, p->out_w, tbl, variant, o, strip);
+                    o += (size_t)n_right * OC;
+                }
             } else {
-                tfw_strip3(p, in_b, iy0, 0, p->out_w, tbl, variant, o);
+                tfw_strip3(p, in_b, iy0, 0, p->out_w, tbl, variant, o, strip);
                 o += (size_t)p->out_w * OC;
             }
         }
