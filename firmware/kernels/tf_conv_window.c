@@ -212,21 +212,23 @@ static void tfw_fill(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy0,
     const int32_t len = (n - 1) * step + 4;
     const int32_t lo = tf_min_i32(tf_max_i32(-b0, 0), len);
     const int32_t hi = tf_max_i32(tf_min_i32(rowlen - b0, len), lo);
+    const uint32_t padw = (uint32_t)(uint8_t)pad * 0x01010101u;
     for (int32_t ky = 0; ky < 3; ky++) {
         const int32_t iy = iy0 + p->dil_h * ky;
         int8_t *d = strip + ky * TFW_STRIP;
-        int32_t j = 0;
+        for (int32_t j = 0; j < len; j += 4) {
+            *(tf_u32_unaligned *)(void *)(d + j) = padw;
+        }
         if (iy >= 0 && iy < p->in_h) {
             const int8_t *r = in_b + (size_t)iy * rowlen + b0;
-            for (; j < lo; j++) {
-                d[j] = pad;
+            int32_t j = lo;
+            for (; j + 4 <= hi; j += 4) {
+                *(tf_u32_unaligned *)(void *)(d + j) =
+                    *(const tf_u32_unaligned *)(const void *)(r + j);
             }
             for (; j < hi; j++) {
                 d[j] = r[j];
             }
-        }
-        for (; j < len; j++) {
-            d[j] = pad;
         }
     }
 }
