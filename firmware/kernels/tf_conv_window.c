@@ -34,7 +34,7 @@
 #if TF_CONV_FAST
 
 #define TFW_MAX_K 64        /* window taps (k_h * k_w * in_c) */
-#define TFW_TBL_WORDS 352   /* 1408 bytes of weights and constants */
+#define TFW_TBL_WORDS 288   /* 1152 bytes of weights and constants */
 
 /* lane orders: which tap feeds each int16 lane of the pairs */
 enum { TFW_ORDER_Q = 0, TFW_ORDER_L3 = 1 };
@@ -122,6 +122,7 @@ static const int8_t tfw_fe[TFW_NFE] = {10, 15, 20}; /* as in tfw_row3's cases 4.
     "smlad lr, r4, r12, lr\n\t" LDQ RQ CL "strb lr, [r5], #1\n\t"
 #define TFW_ROW(LDQ, RQ, CL)                                                               \
     "adr r11, 10f\n\t"                                                                     \
+    "cbz r4, 1f\n\t"                                                                       \
     "cmp r4, #1\n\t"                                                                       \
     "it eq\n\t"                                                                            \
     "adreq r11, 11f\n\t"                                                                   \
@@ -131,6 +132,7 @@ static const int8_t tfw_fe[TFW_NFE] = {10, 15, 20}; /* as in tfw_row3's cases 4.
     "cmp r4, #3\n\t"                                                                       \
     "it eq\n\t"                                                                            \
     "adreq r11, 13f\n\t"                                                                   \
+    "1:\n\t"                                                                               \
     "mov r4, r11\n\t"                                                                      \
     "push {r0, r1, r2, r3, r4, r6, r8, r9, r10}\n\t"                                       \
     "2:\n\t"                                                                               \
@@ -201,18 +203,29 @@ static void tfw_row3(int variant, const int32_t *tbl, int32_t skip, int32_t step
 
 #define TFW_STRIP 64 /* bytes per kernel row of an edge strip */
 
-/* Fills strip with the three kernel rows of n pixels from ox of an output row (and the
- * one byte more the word loads read), padding where the window leaves the input. */
-static void tfw_fill(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ox,
-                     int32_t n, int8_t *strip) {
-    const int32_t C = p->in_c, step = p->stride_w * C;
-    const int32_t rowlen = p->in_w * C;
-    const int8_t pad = (int8_t)(-p->input_offset);
-    const int32_t b0 = (ox * p->stride_w - p->pad_left) * C; /* first byte in the row */
-    const int32_t len = (n - 1) * step + 4;
-    const int32_t lo = tf_min_i32(tf_max_i32(-b0, 0), len);
-    const int32_t hi = tf_max_i32(tf_min_i32(rowlen - b0, len), lo);
-    const uint32_t padw = (uint32_t)(uint8_t)pad * 0x01010101u;
+/* Where n pixels from column ox find their bytes in an input row: from byte b0 of the row,
+ * len bytes of which [lo, hi) are inside it. */
+typedef struct {
+    int32_t b0, len, lo, hi;
+} tfw_span_t;
+
+static tfw_span_t tfw_span(const tf_conv_params_t *p, int32_t ox, int32_t n) {
+    const int32_t C = p->in_c, rowlen = p->in_w * C;
+    tfw_span_t s;
+    s.b0 = (ox * p->stride_w - p->pad_left) * C;
+    s.len = (n - 1) * p->stride_w * C + 4; /* the word loads read one byte more */
+    s.lo = tf_min_i32(tf_max_i32(-s.b0, 0), s.len);
+    s.hi = tf_max_i32(tf_min_i32(rowlen - s.b0, s.len), s.lo);
+    return s;
+}
+
+/* Fills strip with the three kernel rows of the span of an output row, padding where the
+ * window leaves the input. */
+static void tfw_fill(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy0,
+                     const tfw_span_t *sp, int8_t *strip) {
+    const int32_t rowlen = p->in_w * p->in_c;
+    const uint32_t padw = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
+    const int32_t len = sp->len, lo = sp->lo, hi = sp->hi;
     for (int32_t ky = 0; ky < 3; ky++) {
         const int32_t iy = iy0 + p->dil_h * ky;
         int8_t *d = strip + ky * TFW_STRIP;
@@ -220,7 +233,7 @@ static void tfw_fill(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy0,
             *(tf_u32_unaligned *)(void *)(d + j) = padw;
         }
         if (iy >= 0 && iy < p->in_h) {
-            const int8_t *r = in_b + (size_t)iy * rowlen + b0;
+            const int8_t *r = in_b + (size_t)iy * rowlen + sp->b0;
             int32_t j = lo;
             for (; j + 4 <= hi; j += 4) {
                 *(tf_u32_unaligned *)(void *)(d + j) =
@@ -241,7 +254,8 @@ static void tfw_strip3(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy
     const int32_t nmax = (TFW_STRIP - 4) / step + 1;
     while (ox < ox_end) {
         const int32_t n = tf_min_i32(nmax, ox_end - ox);
-        tfw_fill(p, in_b, iy0, ox, n, strip);
+        const tfw_span_t sp = tfw_span(p, ox, n);
+        tfw_fill(p, in_b, iy0, &sp, strip);
         const tfw_seg_t s = {strip, TFW_STRIP, o + (size_t)n * OC};
         tfw_row3(variant, tbl, (4 - OC % 4) % 4, step, o, s, s);
         o = s.oend;
@@ -249,7 +263,7 @@ static void tfw_strip3(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy
     }
 }
 
-static void tfw_run3(const tf_conv_params_t *p, const int8_t *input, const int32_t *tbl,
+__attribute__((noinline)) static void tfw_run3(const tf_conv_params_t *p, const int8_t *input, const int32_t *tbl,
                      int variant, int8_t *output) {
     const int32_t C = p->in_c, OC = p->out_c, SW = p->stride_w;
     const int32_t rs = p->dil_h * p->in_w * C; /* between kernel rows */
@@ -264,6 +278,7 @@ static void tfw_run3(const tf_conv_params_t *p, const int8_t *input, const int32
     ox_hi = tf_min_i32(ox_hi, p->out_w);
     ox_lo = tf_min_i32(ox_lo, ox_hi);
     const int32_t n_right = p->out_w - ox_hi;
+    const tfw_span_t right = tfw_span(p, ox_hi, n_right > 0 ? n_right : 1);
     int8_t strip[3 * TFW_STRIP];
     int8_t *o = output;
     for (int32_t b = 0; b < p->batches; b++) {
@@ -280,7 +295,7 @@ static void tfw_run3(const tf_conv_params_t *p, const int8_t *input, const int32
                     o + (size_t)(ox_hi - ox_lo) * OC};
                 tfw_seg_t edge = in;
                 if (n_right > 0 && n_right <= nmax) { /* the right edge as a second segment */
-                    tfw_fill(p, in_b, iy0, ox_hi, n_right, strip);
+                    tfw_fill(p, in_b, iy0, &right, strip);
                     edge.p = strip;
                     edge.rs = TFW_STRIP;
                     edge.oend = in.oend + (size_t)n_right * OC;
@@ -301,7 +316,7 @@ static void tfw_run3(const tf_conv_params_t *p, const int8_t *input, const int32
 
 /* ---------------------------------------------------------------------------------- */
 /* Any window (Q order), in C. Table per channel: NP pairs, bias2, m, rnd, e. */
-static void tfw_run_any(const tf_conv_params_t *p, const int8_t *input, const int32_t *tbl,
+__attribute__((noinline)) static void tfw_run_any(const tf_conv_params_t *p, const int8_t *input, const int32_t *tbl,
                         int32_t NP, int8_t *output) {
     const int32_t C = p->in_c, OC = p->out_c;
     const int32_t K = p->k_h * p->k_w * C;
@@ -344,7 +359,7 @@ static void tfw_run_any(const tf_conv_params_t *p, const int8_t *input, const in
 int tf_conv_window_s8_fast(const tf_conv_params_t *pp, const int8_t *input,
                            const int8_t *filter, const int32_t *ebias, const int32_t *mult,
                            const int8_t *shift, int8_t *output) {
-    const tf_conv_params_t P = *pp, *p = &P;
+    const tf_conv_params_t *p = pp;
     const int32_t C = p->in_c, OC = p->out_c;
     const int32_t K = p->k_h * p->k_w * C;
     if (p->rq_fast != 1 || p->filter_in_c != C || p->k_h * p->k_w <= 1 || K > TFW_MAX_K ||
