@@ -263,8 +263,9 @@ static void tfw_strip3(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy
     }
 }
 
-__attribute__((noinline)) static void tfw_run3(const tf_conv_params_t *p, const int8_t *input, const int32_t *tbl,
-                     int variant, int8_t *output) {
+__attribute__((noinline)) static void tfw_run3(const tf_conv_params_t *p,
+                                               const int8_t *input, const int32_t *tbl,
+                                               int variant, int8_t *output) {
     const int32_t C = p->in_c, OC = p->out_c, SW = p->stride_w;
     const int32_t rs = p->dil_h * p->in_w * C; /* between kernel rows */
     const int32_t span_h = 2 * p->dil_h;
@@ -316,12 +317,14 @@ __attribute__((noinline)) static void tfw_run3(const tf_conv_params_t *p, const 
 
 /* ---------------------------------------------------------------------------------- */
 /* Any window (Q order), in C. Table per channel: NP pairs, bias2, m, rnd, e. */
-__attribute__((noinline)) static void tfw_run_any(const tf_conv_params_t *p, const int8_t *input, const int32_t *tbl,
-                        int32_t NP, int8_t *output) {
+__attribute__((noinline)) static void tfw_run_any(const tf_conv_params_t *p,
+                                                  const int8_t *input, const int32_t *tbl,
+                                                  int32_t NP, int8_t *output) {
     const int32_t C = p->in_c, OC = p->out_c;
     const int32_t K = p->k_h * p->k_w * C;
     const int8_t pad = (int8_t)(-p->input_offset);
     const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t row = p->k_w * C;
     int8_t win[TFW_MAX_K + 4];
     uint32_t xw[TFW_MAX_K / 2];
     for (int32_t k = K; k < 2 * NP; k++) {
@@ -332,9 +335,27 @@ __attribute__((noinline)) static void tfw_run_any(const tf_conv_params_t *p, con
         const int8_t *in_b = input + (size_t)b * p->in_h * p->in_w * C;
         for (int32_t oy = 0; oy < p->out_h; oy++) {
             const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            const int rows_in = iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h;
             for (int32_t ox = 0; ox < p->out_w; ox++) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
-                tfw_gather(p, in_b, iy0, ix0, pad, win);
+                if (rows_in && p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
+                    /* inside: k_h runs of k_w * C bytes */
+                    int8_t *d = win;
+                    for (int32_t ky = 0; ky < p->k_h; ky++, d += row) {
+                        const int8_t *x =
+                            in_b + ((size_t)(iy0 + p->dil_h * ky) * p->in_w + ix0) * C;
+                        int32_t j = 0;
+                        for (; j + 4 <= row; j += 4) {
+                            *(tf_u32_unaligned *)(void *)(d + j) =
+                                *(const tf_u32_unaligned *)(const void *)(x + j);
+                        }
+                        for (; j < row; j++) {
+                            d[j] = x[j];
+                        }
+                    }
+                } else {
+                    tfw_gather(p, in_b, iy0, ix0, pad, win);
+                }
                 for (int32_t q = 0; q < NP; q += 2) {
                     const uint32_t w = *(const tf_u32_unaligned *)(const void *)(win + 2 * q);
                     xw[q] = (uint32_t)__sxtb16(w);
