@@ -33,30 +33,7 @@
 
 #if TF_CONV_FAST
 
-#define TFW_MAX_K 64        /* window taps (k_h * k_w * in_c) */
-#define TFW_TBL_WORDS 288   /* 1152 bytes of weights and constants */
-
-/* lane orders: which tap feeds each int16 lane of the pairs */
-enum { TFW_ORDER_Q = 0, TFW_ORDER_L3 = 1 };
-
-/* tap of lane j (pair j / 2, low half when j is even), or -1 for a zero lane.
- * Q: per four taps SXTB16's order, 0 2 | 1 3. L3 (3x3 window as 3 rows of 3 bytes):
- * (0,2) (3,5) (6,8) (1,4) (7,-). */
-static int32_t tfw_lane_tap(int order, int32_t K, int32_t j) {
-    if (order == TFW_ORDER_L3) {
-        static const int8_t l3[10] = {0, 2, 3, 5, 6, 8, 1, 4, 7, -1};
-        return l3[j];
-    }
-    const int32_t q = j >> 2, r = j & 3;
-    const int32_t t = 4 * q + (r == 0 ? 0 : r == 1 ? 2 : r == 2 ? 1 : 3);
-    return t < K ? t : -1;
-}
-
-static inline int32_t tfw_smmulr(int32_t a, int32_t b) {
-    int32_t r;
-    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-}
+#define TFW_TBL_WORDS 288 /* the 3x3 path's table: 1152 bytes */
 
 /* Gathers the window of the output pixel whose top-left input is (iy0, ix0) into win
  * (tap order ky, kx, c), padding taps set to pad. */
@@ -79,12 +56,6 @@ static void tfw_gather(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy
             }
         }
     }
-}
-
-/* The clamp after requantization. */
-static inline int32_t tfw_clamp(int32_t v, int32_t lo, int32_t hi) {
-    v = v < lo ? lo : v;
-    return v > hi ? hi : v;
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -264,8 +235,34 @@ static void tfw_strip3(const tf_conv_params_t *p, const int8_t *in_b, int32_t iy
 }
 
 __attribute__((noinline)) static void tfw_run3(const tf_conv_params_t *p,
-                                               const int8_t *input, const int32_t *tbl,
-                                               int variant, int8_t *output) {
+                                               const int8_t *input, const int8_t *filter,
+                                               const int32_t *ebias, const int32_t *mult,
+                                               const int8_t *shift, int32_t fe, int variant,
+                                               int8_t *output) {
+    /* table per channel: w0..w4, bias (scaled), m, rnd or the SMMLA addend, e or 0 */
+    int32_t tbl[TFW_TBL_WORDS];
+    for (int32_t oc = 0; oc < p->out_c; oc++) {
+        static const int8_t lane_tap[10] = {0, 2, 3, 5, 6, 8, 1, 4, 7, -1};
+        const int8_t *w = filter + (size_t)oc * 9;
+        int32_t *t = tbl + oc * 9;
+        int16_t *l = (int16_t *)(void *)t;
+        const int32_t e = -shift[oc];
+        const int32_t sc = fe ? 1 << (fe - e + 1) : 2; /* the accumulator's scale */
+        for (int32_t j = 0; j < 10; j++) {
+            l[j] = (int16_t)(lane_tap[j] < 0 ? 0 : sc * w[lane_tap[j]]);
+        }
+        t[5] = sc * ebias[oc];
+        t[6] = mult[oc];
+        if (fe) { /* SMMLA: 2^(d-1) + 2^(E-1) + zp 2^E */
+            t[7] = (int32_t)(((uint32_t)1 << (fe - e - 1)) + ((uint32_t)1 << (fe - 1)) +
+                             ((uint32_t)p->output_offset << fe));
+            t[8] = 0;
+        } else {
+            t[7] = tf_rq_rnd(e, p->output_offset);
+            t[8] = e;
+        }
+    }
+    tbl[(p->out_c - 1) * 9 + 8] |= (int32_t)0x80000000u; /* the last channel */
     const int32_t C = p->in_c, OC = p->out_c, SW = p->stride_w;
     const int32_t rs = p->dil_h * p->in_w * C; /* between kernel rows */
     const int32_t span_h = 2 * p->dil_h;
@@ -316,19 +313,109 @@ __attribute__((noinline)) static void tfw_run3(const tf_conv_params_t *p,
 }
 
 /* ---------------------------------------------------------------------------------- */
-/* Any window (Q order), in C. Table per channel: NP pairs, bias2, m, rnd, e. */
-__attribute__((noinline)) static void tfw_run_any(const tf_conv_params_t *p,
-                                                  const int8_t *input, const int32_t *tbl,
-                                                  int32_t NP, int8_t *output) {
+/* Any window of up to 64 taps, in groups of eight: the window as int16 pairs, doubled, in
+ * SXTB16's order per four taps (0 2 | 1 3); the weights stay int8 in the table (raw filter
+ * bytes, four to a word), unpacked by SXTB16 as they are used. Per output channel: the
+ * doubled bias, then per group of eight taps one LDM of four window pairs, one of two
+ * weight words, four SXTB16 and four SMLAD (fully unrolled, entered at the group count),
+ * the requantization and the store. Table per channel: bias2, 2 G weight words, m, rnd,
+ * e (bit 31 set on the last channel). */
+#define TFW_QG_MAX 8 /* groups of eight taps */
+#define TFW_QTBL_WORDS 384 /* 1536 bytes */
+
+#define TFW_QGROUP                                                                         \
+    "ldm.w r4!, {r0, r1, r2, r3}\n\t"                                                      \
+    "ldm.w r5!, {r8, r9}\n\t"                                                              \
+    "sxtb16 r10, r8\n\t"                                                                   \
+    "sxtb16 r11, r8, ror #8\n\t"                                                           \
+    "smlad r12, r0, r10, r12\n\t"                                                          \
+    "smlad r12, r1, r11, r12\n\t"                                                          \
+    "sxtb16 r10, r9\n\t"                                                                   \
+    "sxtb16 r11, r9, ror #8\n\t"                                                           \
+    "smlad r12, r2, r10, r12\n\t"                                                          \
+    "smlad r12, r3, r11, r12\n\t"
+#define TFW_QRQ_FAST                                                                       \
+    "smmlar r12, r12, r0, r1\n\t"                                                          \
+    "asr r12, r12, r2\n\t"
+#define TFW_QRQ_CORR                                                                       \
+    "smmulr r12, r12, r0\n\t"                                                              \
+    "add r12, r12, r12, asr #31\n\t"                                                       \
+    "add r12, r12, r1\n\t"                                                                 \
+    "asr r12, r12, r2\n\t"
+/* r4: window (and lr its start), r5: table, r6: output, r7 untouched; r8: 8 - G */
+#define TFW_QPIX(RQ)                                                                       \
+    "adr r9, 10f\n\t"                                                                      \
+    "movs r10, #40\n\t" /* bytes of one group */                                          \
+    "mla r9, r8, r10, r9\n\t"                                                              \
+    "orr r9, r9, #1\n\t"                                                                   \
+    "push {r9}\n\t"                                                                        \
+    "mov lr, r4\n\t"                                                                       \
+    "1:\n\t"                                                                               \
+    "mov r4, lr\n\t"                                                                       \
+    "ldr r12, [r5], #4\n\t"                                                                \
+    "ldr pc, [sp]\n\t"                                                                     \
+    "10:\n\t" TFW_QGROUP TFW_QGROUP TFW_QGROUP TFW_QGROUP                                  \
+    TFW_QGROUP TFW_QGROUP TFW_QGROUP TFW_QGROUP                                            \
+    "ldm r5!, {r0, r1, r2}\n\t" RQ                                                         \
+    "ssat r12, #8, r12\n\t"                                                                \
+    "strb r12, [r6], #1\n\t"                                                               \
+    "cmp r2, #0\n\t"                                                                       \
+    "bge 1b\n\t"                                                                           \
+    "add sp, sp, #4\n\t"
+
+static void tfw_qpix(int corr, const uint32_t *xw, const int32_t *tbl, int32_t groups,
+                     int8_t *o) {
+    register const uint32_t *r4 __asm__("r4") = xw;
+    register const int32_t *r5 __asm__("r5") = tbl;
+    register int8_t *r6 __asm__("r6") = o;
+    register int32_t r8 __asm__("r8") = TFW_QG_MAX - groups;
+    if (corr) {
+        __asm__ volatile(TFW_QPIX(TFW_QRQ_CORR)
+                         : "+r"(r4), "+r"(r5), "+r"(r6), "+r"(r8)
+                         :
+                         : "r0", "r1", "r2", "r3", "r9", "r10", "r11", "r12", "lr", "cc",
+                           "memory");
+    } else {
+        __asm__ volatile(TFW_QPIX(TFW_QRQ_FAST)
+                         : "+r"(r4), "+r"(r5), "+r"(r6), "+r"(r8)
+                         :
+                         : "r0", "r1", "r2", "r3", "r9", "r10", "r11", "r12", "lr", "cc",
+                           "memory");
+    }
+}
+
+__attribute__((noinline)) static int tfw_runq(const tf_conv_params_t *p, const int8_t *input,
+                                              const int8_t *filter, const int32_t *ebias,
+                                              const int32_t *mult, const int8_t *shift,
+                                              int corr, int8_t *output) {
     const int32_t C = p->in_c, OC = p->out_c;
     const int32_t K = p->k_h * p->k_w * C;
+    const int32_t G = (K + 7) / 8, stride = 2 * G + 4;
+    if (OC * stride > TFW_QTBL_WORDS) {
+        return 0;
+    }
+    int32_t tbl[TFW_QTBL_WORDS];
+    for (int32_t oc = 0; oc < OC; oc++) {
+        int32_t *t = tbl + oc * stride;
+        int8_t *tb = (int8_t *)(void *)(t + 1);
+        const int8_t *w = filter + (size_t)oc * K;
+        const int32_t e = -shift[oc];
+        t[0] = 2 * ebias[oc];
+        for (int32_t k = 0; k < 8 * G; k++) {
+            tb[k] = k < K ? w[k] : 0;
+        }
+        t[2 * G + 1] = mult[oc];
+        t[2 * G + 2] = tf_rq_rnd(e, p->output_offset);
+        t[2 * G + 3] = e;
+    }
+    tbl[(OC - 1) * stride + 2 * G + 3] |= (int32_t)0x80000000u; /* the last channel */
+
     const int8_t pad = (int8_t)(-p->input_offset);
-    const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t row = p->k_w * C;
-    int8_t win[TFW_MAX_K + 4];
-    uint32_t xw[TFW_MAX_K / 2];
-    for (int32_t k = K; k < 2 * NP; k++) {
-        win[k] = 0; /* the tail lanes (zero weights) */
+    int8_t win[8 * TFW_QG_MAX];
+    uint32_t xw[4 * TFW_QG_MAX];
+    for (int32_t k = K; k < 8 * G; k++) {
+        win[k] = 0; /* the tail taps (zero weights) */
     }
     int8_t *o = output;
     for (int32_t b = 0; b < p->batches; b++) {
@@ -336,7 +423,7 @@ __attribute__((noinline)) static void tfw_run_any(const tf_conv_params_t *p,
         for (int32_t oy = 0; oy < p->out_h; oy++) {
             const int32_t iy0 = oy * p->stride_h - p->pad_top;
             const int rows_in = iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h;
-            for (int32_t ox = 0; ox < p->out_w; ox++) {
+            for (int32_t ox = 0; ox < p->out_w; ox++, o += OC) {
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
                 if (rows_in && p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
                     /* inside: k_h runs of k_w * C bytes */
@@ -356,49 +443,34 @@ __attribute__((noinline)) static void tfw_run_any(const tf_conv_params_t *p,
                 } else {
                     tfw_gather(p, in_b, iy0, ix0, pad, win);
                 }
-                for (int32_t q = 0; q < NP; q += 2) {
-                    const uint32_t w = *(const tf_u32_unaligned *)(const void *)(win + 2 * q);
-                    xw[q] = (uint32_t)__sxtb16(w);
-                    xw[q + 1] = (uint32_t)tf_sxtb16_ror8(w);
+                for (int32_t q = 0; q < 2 * G; q++) { /* doubled int16 pairs */
+                    const uint32_t w = *(const tf_u32_unaligned *)(const void *)(win + 4 * q);
+                    const int32_t ev = __sxtb16(w), od = tf_sxtb16_ror8(w);
+                    xw[2 * q] = (uint32_t)__sadd16(ev, ev);
+                    xw[2 * q + 1] = (uint32_t)__sadd16(od, od);
                 }
-                const int32_t *t = tbl;
-                for (int32_t oc = 0; oc < OC; oc++, t += NP + 4) {
-                    int32_t acc = t[NP];
-                    for (int32_t i = 0; i < NP; i += 2) {
-                        acc = __smlad((int32_t)xw[i], t[i], acc);
-                        acc = __smlad((int32_t)xw[i + 1], t[i + 1], acc);
-                    }
-                    const int32_t h = tfw_smmulr(acc, t[NP + 1]);
-                    const int32_t v = (h + (h >> 31) + t[NP + 2]) >> t[NP + 3];
-                    *o++ = (int8_t)tfw_clamp(v, lo, hi);
-                }
+                tfw_qpix(corr, xw, tbl, G, o);
             }
         }
     }
+    return 1;
 }
 
-int tf_conv_window_s8_fast(const tf_conv_params_t *pp, const int8_t *input,
+int tf_conv_window_s8_fast(const tf_conv_params_t *p, const int8_t *input,
                            const int8_t *filter, const int32_t *ebias, const int32_t *mult,
                            const int8_t *shift, int8_t *output) {
-    const tf_conv_params_t *p = pp;
     const int32_t C = p->in_c, OC = p->out_c;
     const int32_t K = p->k_h * p->k_w * C;
-    if (p->rq_fast != 1 || p->filter_in_c != C || p->k_h * p->k_w <= 1 || K > TFW_MAX_K ||
-        OC < 1 || C < 1) {
-        return 0;
-    }
+    /* the full int8 clamp (no activation, or one the output range already ends at) */
     const int full = p->act_min <= -128 && p->act_max >= 127;
-    /* the assembly path: 3x3 over one channel (or 3x1 over three), the full int8 range */
-    const int order = (p->k_h == 3 && p->k_w * C == 3 && (p->dil_w == 1 || p->k_w == 1) &&
-                       full)
-                          ? TFW_ORDER_L3
-                          : TFW_ORDER_Q;
-    const int32_t NP = order == TFW_ORDER_L3 ? 5 : 2 * ((K + 3) / 4);
-    const int corr = p->act_min < p->output_offset;
-    const int32_t stride = NP + 4;
-    if (OC * stride > TFW_TBL_WORDS) {
+    if (p->rq_fast != 1 || p->filter_in_c != C || p->k_h * p->k_w <= 1 ||
+        K > 8 * TFW_QG_MAX || OC < 1 || C < 1 || !full) {
         return 0;
     }
+    /* the 3x3 path: 3x3 over one channel (or 3x1 over three) */
+    const int l3 = p->k_h == 3 && p->k_w * C == 3 && (p->dil_w == 1 || p->k_w == 1) &&
+                   OC * 9 <= TFW_TBL_WORDS;
+    const int corr = p->act_min < p->output_offset;
     /* the overflow bound of each channel's accumulator, and the fixed-shift form */
     int32_t emin = 31, emax = 1, fe = 0;
     int32_t wmax_all = 0;
@@ -421,7 +493,10 @@ int tf_conv_window_s8_fast(const tf_conv_params_t *pp, const int8_t *input,
         emin = tf_min_i32(emin, -shift[oc]);
         emax = tf_max_i32(emax, -shift[oc]);
     }
-    if (order == TFW_ORDER_L3 && full && !corr) {
+    if (!l3) {
+        return tfw_runq(p, input, filter, ebias, mult, shift, corr, output);
+    }
+    if (!corr) {
         /* one shift for all channels, E = e + d with 1 <= d: weights and bias scaled by
          * 2^(d + 1) (int16 lanes, int32 accumulator must hold them) */
         for (int32_t i = 0; i < TFW_NFE && !fe; i++) {
@@ -432,39 +507,11 @@ int tf_conv_window_s8_fast(const tf_conv_params_t *pp, const int8_t *input,
             }
         }
     }
-    int32_t tbl[TFW_TBL_WORDS];
-    int16_t *tw = (int16_t *)(void *)tbl;
-    for (int32_t oc = 0; oc < OC; oc++) {
-        const int8_t *w = filter + (size_t)oc * K;
-        int32_t *t = tbl + oc * stride;
-        const int32_t e = -shift[oc];
-        const int32_t sc = fe ? 1 << (fe - e + 1) : 2; /* the accumulator's scale */
-        int16_t *l = tw + 2 * (oc * stride);
-        for (int32_t j = 0; j < 2 * NP; j++) {
-            const int32_t tap = tfw_lane_tap(order, K, j);
-            l[j] = (int16_t)(tap < 0 ? 0 : sc * w[tap]);
-        }
-        t[NP] = sc * ebias[oc];
-        t[NP + 1] = mult[oc];
-        if (fe) { /* SMMLA: 2^(d-1) + 2^(E-1) + zp 2^E */
-            t[NP + 2] = (int32_t)(((uint32_t)1 << (fe - e - 1)) + ((uint32_t)1 << (fe - 1)) +
-                                  ((uint32_t)p->output_offset << fe));
-            t[NP + 3] = 0;
-        } else {
-            t[NP + 2] = tf_rq_rnd(e, p->output_offset);
-            t[NP + 3] = e;
-        }
+    int variant = corr ? 1 : 0;
+    for (int32_t i = 0; i < TFW_NFE; i++) {
+        variant = fe == tfw_fe[i] ? 4 + i : variant;
     }
-    if (order == TFW_ORDER_L3) {
-        tbl[(OC - 1) * stride + NP + 3] |= (int32_t)0x80000000u; /* the last channel */
-        int variant = corr ? 1 : 0;
-        for (int32_t i = 0; i < TFW_NFE; i++) {
-            variant = fe == tfw_fe[i] ? 4 + i : variant;
-        }
-        tfw_run3(p, input, tbl, variant, output);
-    } else {
-        tfw_run_any(p, input, tbl, NP, output);
-    }
+    tfw_run3(p, input, filter, ebias, mult, shift, fe, variant, output);
     return 1;
 }
 #else
