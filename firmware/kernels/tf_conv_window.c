@@ -1,31 +1,47 @@
 /*
  * Small-window int8 CONV_2D for cores with the DSP extension and no Helium: a 3x3
- * stride-2 stem over one input channel and similar layers whose whole window
- * (k_h * k_w * in_c taps) is small.
+ * stride-2 stem over one or three input channels and other layers whose whole window
+ * (k_h * k_w * in_c taps, at most 64) is small, one group, the full int8 output clamp
+ * (no activation, or one the output range already ends at, like ReLU and ReLU6 with
+ * calibrated ranges). Anything else is declined, and tf_conv.c's kernels run.
  *
- * Once per call the weights are widened into a stack table of int16 pairs, doubled, in
- * the order the window is gathered, followed per output channel by the requantization
- * constants (doubled effective bias, multiplier m, rounding term, shift). Per output
- * pixel the window is gathered once into int16 pairs (padding taps get the input zero
- * point, which the folded bias cancels exactly); then each output channel costs one
- * SMLAD per pair and a few instructions of requantization:
+ * Once per call the weights and the requantization constants go into a table on the
+ * stack in the order the kernel reads them; per output pixel the window is gathered
+ * once (padding taps get the input zero point, which the folded bias cancels exactly) as
+ * int16 pairs; then each output channel costs one SMLAD per pair of taps and a few
+ * instructions of requantization:
  *
- *   Doubling weights and bias gives acc2 = 2 * acc (the per-layer check below makes sure
- *   it fits), and SMMLAR(rnd, acc2, m) = rnd + floor((acc * m + 2^30) / 2^31) = rnd + h,
- *   tf_requant.h's h, in one instruction. tf_rq_apply also subtracts 1 when h < 0; that
- *   changes the result only for an h < 0, where both values are at most the output zero
- *   point, so when act_min >= zero point (ReLU, ReLU6, ...) the clamp makes them equal and
- *   the correction is skipped. Otherwise it is done (SMMULR, two adds).
+ *   With the accumulator doubled (weights or window, and bias, times two; the per-layer
+ *   bound below makes sure it fits), SMMLAR(rnd, acc2, m) = rnd + floor((acc * m + 2^30)
+ *   / 2^31) = rnd + h, tf_requant.h's h, in one instruction. tf_rq_apply also subtracts
+ *   1 when h < 0; that changes the result only for an h < 0, where both values are at
+ *   most the output zero point, so when act_min >= zero point (ReLU, ReLU6, ...) the
+ *   clamp makes them equal and the correction is skipped. Otherwise it is done (SMMULR,
+ *   two adds).
  *
- * The 3x3 (k_w * in_c == 3, k_h == 3) case keeps the window in five registers: per
- * kernel row one unaligned word load gives bytes 0,2 (SXTB16) and 1,3 (SXTB16 ror 8; byte
- * 3 meets a zero weight), the two rows' middle bytes share a pair; each output channel
- * then is one LDM of five weight pairs and the bias, five SMLAD, one LDM of the
- * requantization constants, the requantization, a store and the loop test.
+ *   Fixed shift: when every channel's shift e lies in [E - 6, E - 1] for one of the E
+ *   the code is built for (10, 15, 20), weights and bias are scaled by 2^(E - e + 1)
+ *   instead (int16 lanes and the int32 accumulator are checked to hold them); then
+ *   floor((h + rnd) / 2^e) = floor((SMMLA(a, acc', m)) / 2^E) with a = 2^(E-e-1) +
+ *   2^(E-1) + zp 2^E, and SSAT's own shift does the division: SMMLA, SSAT, STRB.
+ *
+ * The 3x3 path (k_w * in_c == 3, k_h == 3, i.e. 3x3 over one channel or 3x1 over three)
+ * keeps the window in five registers: per kernel row one unaligned word load gives bytes
+ * 0,2 (SXTB16) and 1,3 (SXTB16 ror 8; byte 3 meets a zero weight), the first two rows'
+ * middle bytes share a pair; each output channel then is one LDM of five weight pairs
+ * and the bias, five SMLAD, one LDM of the requantization constants, the requantization
+ * and a store, four channels per loop turn. Interior pixels load straight from the
+ * input; pixels whose window touches the padding load from a padded strip of their three
+ * rows on the stack, the right edge as a second segment of the same row loop.
+ *
+ * The general path keeps the weights int8 (so 32 channels of a 3x3x3 window fit the
+ * table) and the window as doubled int16 pairs in memory: per eight taps one LDM of
+ * four pairs, one of two weight words, four SXTB16 and four SMLAD.
  *
  * Memory contract: every output pixel's window is read before any of its outputs is
- * written, pixels in raster order (blocks of one pixel). The 3x3 fast gather reads one
- * byte past a window row (always inside the input row); its weight is zero.
+ * written, pixels in raster order (a strip is read ahead of the pixels it serves, which
+ * is always safe). The 3x3 path's word loads read one byte past a window row (inside the
+ * input row, or in the strip); its weight is zero. Stack: at most about 1.9 KiB.
  */
 #include "tf_conv_fast.h"
 
