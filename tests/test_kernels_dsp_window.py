@@ -3,10 +3,11 @@ qemu-m7, bit-exact vs tflite-micro.
 
 It takes CONV_2D layers with a small window (k_h * k_w * in_c <= 64) over one group: a 3x3
 window over one channel (or 3x1 over three) has its own path with interior runs, padded
-edge strips and a fixed-shift requantization, everything else a general path. The cases
-cover in_c 1..4, out_c 1, 3, 5, 8, 16 (counts not a multiple of four enter the channel
-loop late), 3x3, 5x5, 3x1, 1x3, 3x4 and 4x4 windows, stride 1 and 2, SAME and VALID, tiny, odd and
-even inputs, every activation (ReLU/ReLU6 skip the rounding correction, no activation
+edge strips and a fixed-shift requantization, everything else a general path (int16
+weights, or int8 ones when many channels would not fit its table). The cases cover in_c
+1..4, out_c 1, 3, 5, 8, 16, 24, 32 (counts not a multiple of four enter the channel loop
+late), 3x3, 5x5, 3x1, 1x3, 3x4 and 4x4 windows, stride 1 and 2, SAME and VALID, tiny, odd
+and even inputs, every activation (ReLU/ReLU6 skip the rounding correction, no activation
 keeps it), a dilated window, biases that push the right shift through each fixed-shift
 form and past them, and layers the kernel declines: one whose requantization the code
 generator cannot prove short (rq_fast == 0) and one whose bias is too large for the
@@ -44,14 +45,17 @@ def _spec(seed: int = 23) -> list[dict]:
                             conv(8, 3, 1, "same", "relu", dil=2)], (-1.0, 1.0)),
         # three channels: 3x3 and 3x1 (the latter on the assembly path)
         group([8, 7, 3], [conv(16, 3, 2, "same", None), conv(1, 3, 1, "valid", "relu"),
-                          conv(3, (3, 1), 2, "same", "relu6"), conv(8, (3, 1), 1, "valid", None)]),
+                          conv(3, (3, 1), 2, "same", "relu6"), conv(8, (3, 1), 1, "valid", None),
+                          # many channels: the general path's int8 weights
+                          conv(32, 3, 2, "same", "relu6"), conv(24, 3, 1, "valid", None)]),
         # two and four channels, 5x5
         group([6, 6, 2], [conv(8, 3, 1, "same", "relu6"), conv(3, 5, 2, "valid", None),
                           conv(16, 5, 1, "same", "relu")]),
         group([5, 9, 4], [conv(16, 3, 2, "valid", "relu6"), conv(8, (3, 1), 1, "same", None),
                           conv(1, 3, 2, "same", "relu"),
                           # 48 and 64 taps: the general path's longest windows
-                          conv(5, (3, 4), 2, "valid", None), conv(8, 4, 1, "same", "relu")]),
+                          conv(5, (3, 4), 2, "valid", None), conv(8, 4, 1, "same", "relu"),
+                          conv(16, 4, 2, "valid", None)]),
         # tiny inputs: every pixel is an edge
         group([3, 3, 1], [conv(8, 3, 2, "same", "relu6"), conv(1, 3, 1, "valid", None),
                           conv(3, 3, 1, "same", "relu")]),

@@ -34,9 +34,10 @@
  * input; pixels whose window touches the padding load from a padded strip of their three
  * rows on the stack, the right edge as a second segment of the same row loop.
  *
- * The general path keeps the weights int8 (so 32 channels of a 3x3x3 window fit the
- * table) and the window as doubled int16 pairs in memory: per eight taps one LDM of
- * four pairs, one of two weight words, four SXTB16 and four SMLAD.
+ * The general path keeps the window as doubled int16 pairs in memory and the weights as
+ * int16 pairs when the table has room (per eight taps: one LDM of four window pairs, one
+ * of four weight pairs, four SMLAD), else int8 (so 32 channels of a 3x3x3 window fit:
+ * one LDM of two weight words, four SXTB16 more).
  *
  * Memory contract: every output pixel's window is read before any of its outputs is
  * written, pixels in raster order (a strip is read ahead of the pixels it serves, which
@@ -330,12 +331,11 @@ __attribute__((noinline)) static void tfw_run3(const tf_conv_params_t *p,
 
 /* ---------------------------------------------------------------------------------- */
 /* Any window of up to 64 taps, in groups of eight: the window as int16 pairs, doubled, in
- * SXTB16's order per four taps (0 2 | 1 3); the weights stay int8 in the table (raw filter
- * bytes, four to a word), unpacked by SXTB16 as they are used. Per output channel: the
- * doubled bias, then per group of eight taps one LDM of four window pairs, one of two
- * weight words, four SXTB16 and four SMLAD (fully unrolled, entered at the group count),
- * the requantization and the store. Table per channel: bias2, 2 G weight words, m, rnd,
- * e (bit 31 set on the last channel). */
+ * SXTB16's order per four taps (0 2 | 1 3); the weights as int16 pairs in the same order
+ * or, when those do not fit the table, int8 (raw filter bytes, four to a word) unpacked
+ * by SXTB16 as they are used. Per output channel: the doubled bias, the groups (fully
+ * unrolled, entered at the group count), the requantization and the store. Table per
+ * channel: bias2, 4 G (or 2 G) weight words, m, rnd, e (bit 31 set on the last channel). */
 #define TFW_QG_MAX 8 /* groups of eight taps */
 #define TFW_QTBL_WORDS 384 /* 1536 bytes */
 
@@ -350,6 +350,14 @@ __attribute__((noinline)) static void tfw_run3(const tf_conv_params_t *p,
     "sxtb16 r11, r9, ror #8\n\t"                                                           \
     "smlad r12, r2, r10, r12\n\t"                                                          \
     "smlad r12, r3, r11, r12\n\t"
+/* the same with the weights already int16 pairs (when the table has room for them) */
+#define TFW_QGROUP16                                                                       \
+    "ldm.w r4!, {r0, r1, r2, r3}\n\t"                                                      \
+    "ldm.w r5!, {r8, r9, r10, r11}\n\t"                                                    \
+    "smlad r12, r0, r8, r12\n\t"                                                           \
+    "smlad r12, r1, r9, r12\n\t"                                                           \
+    "smlad r12, r2, r10, r12\n\t"                                                          \
+    "smlad r12, r3, r11, r12\n\t"
 #define TFW_QRQ_FAST                                                                       \
     "smmlar r12, r12, r0, r1\n\t"                                                          \
     "asr r12, r12, r2\n\t"
@@ -359,9 +367,9 @@ __attribute__((noinline)) static void tfw_run3(const tf_conv_params_t *p,
     "add r12, r12, r1\n\t"                                                                 \
     "asr r12, r12, r2\n\t"
 /* r4: window (and lr its start), r5: table, r6: output, r7 untouched; r8: 8 - G */
-#define TFW_QPIX(RQ)                                                                       \
+#define TFW_QPIX(GROUP, GBYTES, RQ)                                                        \
     "adr r9, 10f\n\t"                                                                      \
-    "movs r10, #40\n\t" /* bytes of one group */                                          \
+    "movs r10, #" GBYTES "\n\t"                                                            \
     "mla r9, r8, r10, r9\n\t"                                                              \
     "orr r9, r9, #1\n\t"                                                                   \
     "push {r9}\n\t"                                                                        \
@@ -370,33 +378,32 @@ __attribute__((noinline)) static void tfw_run3(const tf_conv_params_t *p,
     "mov r4, lr\n\t"                                                                       \
     "ldr r12, [r5], #4\n\t"                                                                \
     "ldr pc, [sp]\n\t"                                                                     \
-    "10:\n\t" TFW_QGROUP TFW_QGROUP TFW_QGROUP TFW_QGROUP                                  \
-    TFW_QGROUP TFW_QGROUP TFW_QGROUP TFW_QGROUP                                            \
+    "10:\n\t" GROUP GROUP GROUP GROUP GROUP GROUP GROUP GROUP                              \
     "ldm r5!, {r0, r1, r2}\n\t" RQ                                                         \
     "ssat r12, #8, r12\n\t"                                                                \
     "strb r12, [r6], #1\n\t"                                                               \
     "cmp r2, #0\n\t"                                                                       \
     "bge 1b\n\t"                                                                           \
     "add sp, sp, #4\n\t"
+#define TFW_QPIX_ASM(GROUP, GBYTES, RQ)                                                    \
+    __asm__ volatile(TFW_QPIX(GROUP, GBYTES, RQ)                                           \
+                     : "+r"(r4), "+r"(r5), "+r"(r6), "+r"(r8)                              \
+                     :                                                                     \
+                     : "r0", "r1", "r2", "r3", "r9", "r10", "r11", "r12", "lr", "cc",      \
+                       "memory")
 
-static void tfw_qpix(int corr, const uint32_t *xw, const int32_t *tbl, int32_t groups,
+/* variant: bit 0 the rounding correction, bit 1 int16 weights */
+static void tfw_qpix(int variant, const uint32_t *xw, const int32_t *tbl, int32_t groups,
                      int8_t *o) {
     register const uint32_t *r4 __asm__("r4") = xw;
     register const int32_t *r5 __asm__("r5") = tbl;
     register int8_t *r6 __asm__("r6") = o;
     register int32_t r8 __asm__("r8") = TFW_QG_MAX - groups;
-    if (corr) {
-        __asm__ volatile(TFW_QPIX(TFW_QRQ_CORR)
-                         : "+r"(r4), "+r"(r5), "+r"(r6), "+r"(r8)
-                         :
-                         : "r0", "r1", "r2", "r3", "r9", "r10", "r11", "r12", "lr", "cc",
-                           "memory");
-    } else {
-        __asm__ volatile(TFW_QPIX(TFW_QRQ_FAST)
-                         : "+r"(r4), "+r"(r5), "+r"(r6), "+r"(r8)
-                         :
-                         : "r0", "r1", "r2", "r3", "r9", "r10", "r11", "r12", "lr", "cc",
-                           "memory");
+    switch (variant) {
+    case 0: TFW_QPIX_ASM(TFW_QGROUP, "40", TFW_QRQ_FAST); break;
+    case 1: TFW_QPIX_ASM(TFW_QGROUP, "40", TFW_QRQ_CORR); break;
+    case 2: TFW_QPIX_ASM(TFW_QGROUP16, "24", TFW_QRQ_FAST); break;
+    default: TFW_QPIX_ASM(TFW_QGROUP16, "24", TFW_QRQ_CORR); break;
     }
 }
 
@@ -406,25 +413,36 @@ __attribute__((noinline)) static int tfw_runq(const tf_conv_params_t *p, const i
                                               int corr, int8_t *output) {
     const int32_t C = p->in_c, OC = p->out_c;
     const int32_t K = p->k_h * p->k_w * C;
-    const int32_t G = (K + 7) / 8, stride = 2 * G + 4;
+    const int32_t G = (K + 7) / 8;
+    /* int16 weights when they fit, else int8 (unpacked as they are used) */
+    const int w16 = OC * (4 * G + 4) <= TFW_QTBL_WORDS;
+    const int32_t wwords = w16 ? 4 * G : 2 * G, stride = wwords + 4;
     if (OC * stride > TFW_QTBL_WORDS) {
         return 0;
     }
     int32_t tbl[TFW_QTBL_WORDS];
     for (int32_t oc = 0; oc < OC; oc++) {
         int32_t *t = tbl + oc * stride;
-        int8_t *tb = (int8_t *)(void *)(t + 1);
         const int8_t *w = filter + (size_t)oc * K;
         const int32_t e = -shift[oc];
         t[0] = 2 * ebias[oc];
-        for (int32_t k = 0; k < 8 * G; k++) {
-            tb[k] = k < K ? w[k] : 0;
+        if (w16) { /* per four taps 0 2 | 1 3, as the window */
+            int16_t *l = (int16_t *)(void *)(t + 1);
+            for (int32_t k = 0; k < 8 * G; k++) {
+                static const int8_t lane[4] = {0, 2, 1, 3};
+                l[(k & ~3) + lane[k & 3]] = (int16_t)(k < K ? w[k] : 0);
+            }
+        } else {
+            int8_t *tb = (int8_t *)(void *)(t + 1);
+            for (int32_t k = 0; k < 8 * G; k++) {
+                tb[k] = k < K ? w[k] : 0;
+            }
         }
-        t[2 * G + 1] = mult[oc];
-        t[2 * G + 2] = tf_rq_rnd(e, p->output_offset);
-        t[2 * G + 3] = e;
+        t[wwords + 1] = mult[oc];
+        t[wwords + 2] = tf_rq_rnd(e, p->output_offset);
+        t[wwords + 3] = e;
     }
-    tbl[(OC - 1) * stride + 2 * G + 3] |= (int32_t)0x80000000u; /* the last channel */
+    tbl[(OC - 1) * stride + wwords + 3] |= (int32_t)0x80000000u; /* the last channel */
 
     const int8_t pad = (int8_t)(-p->input_offset);
     const int32_t row = p->k_w * C;
@@ -465,7 +483,7 @@ __attribute__((noinline)) static int tfw_runq(const tf_conv_params_t *p, const i
                     xw[2 * q] = (uint32_t)__sadd16(ev, ev);
                     xw[2 * q + 1] = (uint32_t)__sadd16(od, od);
                 }
-                tfw_qpix(corr, xw, tbl, G, o);
+                tfw_qpix(corr + 2 * w16, xw, tbl, G, o);
             }
         }
     }
