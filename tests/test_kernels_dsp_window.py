@@ -5,13 +5,13 @@ It takes CONV_2D layers with a small window (k_h * k_w * in_c <= 64) over one gr
 window over one channel (or 3x1 over three) has its own path with interior runs, padded
 edge strips and a fixed-shift requantization, everything else a general path (int16
 weights, or int8 ones when many channels would not fit its table). The cases cover in_c
-1..4, out_c 1, 3, 5, 8, 16, 24, 32 (counts not a multiple of four enter the channel loop
-late), 3x3, 5x5, 3x1, 1x3, 3x4 and 4x4 windows, stride 1 and 2, SAME and VALID, tiny, odd
-and even inputs, every activation (ReLU/ReLU6 skip the rounding correction, no activation
-keeps it), a dilated window, biases that push the right shift through each fixed-shift
-form and past them, and layers the kernel declines: one whose requantization the code
-generator cannot prove short (rq_fast == 0) and one whose bias is too large for the
-kernel's doubled accumulator.
+1..4, out_c 1, 3, 4, 5, 8, 16, 24, 32 (counts not a multiple of four enter the channel
+loop late), 3x3, 5x5, 3x1, 1x3, 3x4 and 4x4 windows, stride 1 and 2 (also different per
+axis), SAME and VALID, dilation, tiny, odd and even inputs, every activation (ReLU/ReLU6
+skip the rounding correction, no activation keeps it), biases that push the right shift
+through each fixed-shift form and past them, and layers the kernel declines: one whose
+requantization the code generator cannot prove short (rq_fast == 0) and one whose bias is
+too large for the kernel's doubled accumulator.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ BOARDS = ["qemu-m4", "qemu-m7"]
 def _spec(seed: int = 23) -> list[dict]:
     rng = np.random.default_rng(seed)
 
-    def conv(oc: int, k, s: int, pad: str, act, **kw) -> dict:
+    def conv(oc: int, k, s, pad: str, act, **kw) -> dict:
         return {"oc": oc, "k": list(k) if isinstance(k, tuple) else k, "s": s, "pad": pad,
                 "act": act, **kw}
 
@@ -42,12 +42,16 @@ def _spec(seed: int = 23) -> list[dict]:
                            conv(8, 5, 2, "same", "relu"), conv(3, (3, 1), 1, "same", "relu6"),
                            conv(8, (1, 3), 2, "same", None)]),
         group([12, 12, 1], [conv(8, 3, 2, "same", None), conv(16, 3, 2, "same", "relu6"),
-                            conv(8, 3, 1, "same", "relu", dil=2)], (-1.0, 1.0)),
+                            conv(8, 3, 1, "same", "relu", dil=2),
+                            conv(4, 3, [1, 2], "same", "relu"),
+                            conv(5, 3, [2, 1], "valid", None)], (-1.0, 1.0)),
         # three channels: 3x3 and 3x1 (the latter on the assembly path)
         group([8, 7, 3], [conv(16, 3, 2, "same", None), conv(1, 3, 1, "valid", "relu"),
                           conv(3, (3, 1), 2, "same", "relu6"), conv(8, (3, 1), 1, "valid", None),
                           # many channels: the general path's int8 weights
-                          conv(32, 3, 2, "same", "relu6"), conv(24, 3, 1, "valid", None)]),
+                          conv(32, 3, 2, "same", "relu6"), conv(24, 3, 1, "valid", None),
+                          # 3x1 over three channels, rows two apart
+                          conv(8, (3, 1), 1, "same", "relu", dil=[2, 1])]),
         # two and four channels, 5x5
         group([6, 6, 2], [conv(8, 3, 1, "same", "relu6"), conv(3, 5, 2, "valid", None),
                           conv(16, 5, 1, "same", "relu")]),
@@ -85,8 +89,10 @@ def _make(g: dict):
         if c.get("small_w"):
             kw["kernel_initializer"] = keras.initializers.RandomUniform(-0.01, 0.01)
         k = tuple(c["k"]) if isinstance(c["k"], list) else c["k"]
-        return L.Conv2D(c["oc"], k, strides=c["s"], padding=c["pad"], activation=c["act"],
-                        dilation_rate=c.get("dil", 1), **kw)
+        s, dil = c["s"], c.get("dil", 1)
+        return L.Conv2D(c["oc"], k, strides=tuple(s) if isinstance(s, list) else s,
+                        padding=c["pad"], activation=c["act"],
+                        dilation_rate=tuple(dil) if isinstance(dil, list) else dil, **kw)
 
     def fn(x):
         return [layer(c)(x) for c in g["layers"]]
