@@ -1,5 +1,5 @@
 """The small-window DSP conv kernel (firmware/kernels/tf_conv_window.c) on qemu-m4 and
-qemu-m7, bit-exact vs tflite-micro.
+qemu-m7 (and the Helium one on qemu-m55), bit-exact vs tflite-micro.
 
 It takes CONV_2D layers with a small window (k_h * k_w * in_c <= 64) over one group: a 3x3
 window over one channel (or 3x1 over three) has its own path with interior runs, padded
@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers_tflite import random_inputs
-from kernel_cases import build, random_range
+from kernel_cases import build, random_range, run_exact_on_board, split_for_device
 
-BOARDS = ["qemu-m4", "qemu-m7"]
+# qemu-m55 runs the Helium window kernel (tf_conv_window_mve.c) on the windows of at most
+# 16 taps, and the general kernels on the rest
+BOARDS = ["qemu-m4", "qemu-m7", "qemu-m55"]
 
 
 def _spec(seed: int = 23) -> list[dict]:
@@ -101,43 +102,24 @@ def _make(g: dict):
 
 
 @pytest.fixture(scope="module")
-def cases() -> bytes:
-    return build("dsp_window", _spec(), _make)
+def cases() -> list[bytes]:
+    """The spec as models of at most 8 outputs (what the device protocol describes)."""
+    return [build("dsp_window", part, _make) for part in split_for_device(_spec())]
 
 
-@pytest.fixture(scope="module")
-def generated(cases, tmp_path_factory):
+def test_cases_cover_both_requantizations(cases, tmp_path):
     from tinyflow import codegen
     from tinyflow.ir import parse_model
 
-    model = parse_model(cases, name="cases")
-    assert {op.opcode for op in model.operators} == {"CONV_2D"}
-    gen = codegen.generate(model, tmp_path_factory.mktemp("gen"), name="cases")
-    return model, gen
-
-
-def test_cases_cover_both_requantizations(generated):
-    _, gen = generated
-    text = gen.c_file.read_text()
+    text = ""
+    for n, data in enumerate(cases):
+        model = parse_model(data, name=f"cases{n}")
+        assert {op.opcode for op in model.operators} == {"CONV_2D"}
+        text += codegen.generate(model, tmp_path / str(n), name=f"cases{n}").c_file.read_text()
     assert ".rq_fast = 0" in text and ".rq_fast = 1" in text
 
 
 @pytest.mark.parametrize("board", BOARDS)
-def test_window_kernel_bit_exact_on_board(board, cases, generated, tmp_path):
-    from tinyflow.boards import get_board
-    from tinyflow.build import build_firmware
-    from tinyflow.device import run_on_board
-    from tinyflow.oracle import TflmOracle
-
-    model, gen = generated
-    elf = build_firmware(get_board(board), [gen.c_file], tmp_path / "fw",
-                         model_name="cases").elf
-    rng = np.random.default_rng(7)
-    inputs = [random_inputs(model, rng) for _ in range(2)]
-    oracle = TflmOracle(cases)
-    results = run_on_board(board, elf, inputs)
-    for k, (xs, r) in enumerate(zip(inputs, results)):
-        for j, (got, want) in enumerate(zip(r.outputs, oracle.invoke(xs))):
-            want = np.ascontiguousarray(want).tobytes()
-            diff = sum(a != b for a, b in zip(got, want))
-            assert got == want, f"{board}, input {k}, output {j}: {diff} bytes differ from TFLM"
+def test_window_kernel_bit_exact_on_board(board, cases, tmp_path):
+    for n, data in enumerate(cases):
+        run_exact_on_board(board, data, f"cases{n}", tmp_path / str(n), seed=7)
