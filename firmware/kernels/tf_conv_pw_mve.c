@@ -1,13 +1,14 @@
 /*
- * 1x1 convolution (stride 1, no padding, one group) with Helium: one pixel by four output
- * channels at a time. Per 16 input channels, one load of the pixel and one of each of the
- * four filter rows feed four VMLADAVA (16 multiply-accumulates each): 9 instructions for
- * 64 MACs. The four sums become one vector and are requantized together with tf_requant.h's
+ * 1x1 convolution (stride 1, no padding, one group) with Helium: two pixels by four output
+ * channels at a time (in_c % 16 == 0; else one pixel). Per 16 input channels, one load of
+ * each pixel and one of each of the four filter rows feed eight VMLADAVA (16
+ * multiply-accumulates each): 14 instructions for 128 MACs. The four sums become one vector and are requantized together with tf_requant.h's
  * short form on four lanes (VQRDMULH is exactly its h), from a per-layer table of
  * multipliers, rounding constants and shifts.
  *
- * Pixels go in raster order and a pixel's outputs are written after its input was read
- * (never over it: the overlap rule keeps an output pixel off its own input pixel).
+ * Pixels go in raster order, in blocks of at most two, and a block's outputs are written
+ * after its inputs were read (never over them: the overlap rule keeps a block's outputs off
+ * the inputs of its own and later pixels).
  */
 #include "tf_conv_fast.h"
 
@@ -85,7 +86,59 @@ int tf_conv1x1_s8_mve(const tf_conv_params_t *p, const int8_t *input, const int8
         pw_mve_c8(p, input, filter, ebias, &t, output);
         return 1;
     }
-    for (int32_t pix = 0; pix < npix; pix++) {
+    int32_t pix = 0;
+    if (tail == 0) { /* two pixels by four channels: every filter load feeds two VMLADAVA */
+        for (; pix + 2 <= npix; pix += 2) {
+            const int8_t *xa = input + (size_t)pix * C, *xb = xa + C;
+            int8_t *o = output + (size_t)pix * OC;
+            const int8_t *w0 = filter;
+            int32_t oc = 0;
+            for (; oc < OC4; oc += 4, w0 += 4 * C) {
+                const int8_t *w1 = w0 + C, *w2 = w1 + C, *w3 = w2 + C;
+                int32_t a0 = ebias[oc], a1 = ebias[oc + 1], a2 = ebias[oc + 2];
+                int32_t a3 = ebias[oc + 3];
+                int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+                for (int32_t k = 0; k < C16; k += 16) {
+                    const int8x16_t va = vld1q_s8(xa + k), vb = vld1q_s8(xb + k);
+                    int8x16_t w = vld1q_s8(w0 + k);
+                    a0 = vmladavaq_s8(a0, va, w);
+                    b0 = vmladavaq_s8(b0, vb, w);
+                    w = vld1q_s8(w1 + k);
+                    a1 = vmladavaq_s8(a1, va, w);
+                    b1 = vmladavaq_s8(b1, vb, w);
+                    w = vld1q_s8(w2 + k);
+                    a2 = vmladavaq_s8(a2, va, w);
+                    b2 = vmladavaq_s8(b2, vb, w);
+                    w = vld1q_s8(w3 + k);
+                    a3 = vmladavaq_s8(a3, va, w);
+                    b3 = vmladavaq_s8(b3, vb, w);
+                }
+                int32x4_t acc = vdupq_n_s32(a0);
+                acc = vsetq_lane_s32(a1, acc, 1);
+                acc = vsetq_lane_s32(a2, acc, 2);
+                acc = vsetq_lane_s32(a3, acc, 3);
+                requant4(&t, oc, acc, lo, hi, o + oc);
+                acc = vdupq_n_s32(b0);
+                acc = vsetq_lane_s32(b1, acc, 1);
+                acc = vsetq_lane_s32(b2, acc, 2);
+                acc = vsetq_lane_s32(b3, acc, 3);
+                requant4(&t, oc, acc, lo, hi, o + OC + oc);
+            }
+            for (; oc < OC; oc++, w0 += C) { /* the last OC % 4 channels */
+                int32_t a = ebias[oc], b = a;
+                for (int32_t k = 0; k < C16; k += 16) {
+                    const int8x16_t w = vld1q_s8(w0 + k);
+                    a = vmladavaq_s8(a, vld1q_s8(xa + k), w);
+                    b = vmladavaq_s8(b, vld1q_s8(xb + k), w);
+                }
+                o[oc] = (int8_t)tf_clamp_i32(tf_rq_apply(a, t.m[oc], t.rnd[oc], -t.neg_e[oc]),
+                                             p->act_min, p->act_max);
+                o[OC + oc] = (int8_t)tf_clamp_i32(
+                    tf_rq_apply(b, t.m[oc], t.rnd[oc], -t.neg_e[oc]), p->act_min, p->act_max);
+            }
+        }
+    }
+    for (; pix < npix; pix++) {
         const int8_t *x = input + (size_t)pix * C;
         int8_t *o = output + (size_t)pix * OC;
         const int8_t *w0 = filter;
