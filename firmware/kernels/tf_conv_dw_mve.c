@@ -42,12 +42,7 @@ int tf_depthwise_s8_mve(const tf_conv_params_t *p, const int8_t *input, const in
         return 0;
     }
     dw_mve_rq_t t;
-    for (int32_t c = 0; c < C; c++) {
-        const int32_t e = -(int32_t)shift[c];
-        t.m[c] = mult[c];
-        t.rnd[c] = tf_rq_rnd(e, p->output_offset);
-        t.neg_e[c] = -e;
-    }
+    tf_rq_tables(mult, shift, C, p->output_offset, t.m, t.rnd, t.neg_e);
     const int32_t C8 = C & ~7;
     for (int32_t c = 0; c < C8; c++) {
         const int32_t g = c & ~7, j = c & 7;
@@ -113,17 +108,12 @@ int tf_depthwise_s8_mve(const tf_conv_params_t *p, const int8_t *input, const in
                                 ao = vaddq_s32(ao, vmulltq_int_s16(xv, wv));
                             }
                         }
-                        int32x4_t h = vqrdmulhq_s32(ae, vld1q_s32(t.pm + c0));
-                        h = vaddq_s32(h, vshrq_n_s32(h, 31));
-                        h = vshlq_s32(vaddq_s32(h, vld1q_s32(t.prnd + c0)),
-                                      vld1q_s32(t.pneg_e + c0));
-                        vstrbq_scatter_offset_s32(out + c0, voff, vminq_s32(vmaxq_s32(h, lo), hi));
-                        h = vqrdmulhq_s32(ao, vld1q_s32(t.pm + c0 + 4));
-                        h = vaddq_s32(h, vshrq_n_s32(h, 31));
-                        h = vshlq_s32(vaddq_s32(h, vld1q_s32(t.prnd + c0 + 4)),
-                                      vld1q_s32(t.pneg_e + c0 + 4));
+                        vstrbq_scatter_offset_s32(
+                            out + c0, voff,
+                            tf_rq_apply4(ae, t.pm + c0, t.prnd + c0, t.pneg_e + c0, lo, hi));
                         vstrbq_scatter_offset_s32(out + c0 + 1, voff,
-                                                  vminq_s32(vmaxq_s32(h, lo), hi));
+                                                  tf_rq_apply4(ao, t.pm + c0 + 4, t.prnd + c0 + 4,
+                                                               t.pneg_e + c0 + 4, lo, hi));
                     }
                 }
                 for (int32_t c = c0; c < C; c += 4) {
@@ -143,10 +133,7 @@ int tf_depthwise_s8_mve(const tf_conv_params_t *p, const int8_t *input, const in
                                                                         wv));
                         }
                     }
-                    int32x4_t h = vqrdmulhq_s32(acc, vld1q_s32(t.m + c));
-                    h = vaddq_s32(h, vshrq_n_s32(h, 31));
-                    h = vshlq_s32(vaddq_s32(h, vld1q_s32(t.rnd + c)), vld1q_s32(t.neg_e + c));
-                    vstrbq_s32(out + c, vminq_s32(vmaxq_s32(h, lo), hi));
+                    vstrbq_s32(out + c, tf_rq_apply4(acc, t.m + c, t.rnd + c, t.neg_e + c, lo, hi));
                 }
             }
         }

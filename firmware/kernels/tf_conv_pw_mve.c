@@ -2,9 +2,9 @@
  * 1x1 convolution (stride 1, no padding, one group) with Helium: two pixels by four output
  * channels at a time (in_c % 16 == 0; else one pixel). Per 16 input channels, one load of
  * each pixel and one of each of the four filter rows feed eight VMLADAVA (16
- * multiply-accumulates each): 14 instructions for 128 MACs. The four sums become one vector and are requantized together with tf_requant.h's
- * short form on four lanes (VQRDMULH is exactly its h), from a per-layer table of
- * multipliers, rounding constants and shifts.
+ * multiply-accumulates each): 14 instructions for 128 MACs. Four sums become one vector,
+ * requantized together with tf_requant.h's short form on four lanes (VQRDMULH is exactly
+ * its h), from a per-layer table of multipliers, rounding constants and shifts.
  *
  * Pixels go in raster order, in blocks of at most two, and a block's outputs are written
  * after its inputs were read (never over them: the overlap rule keeps a block's outputs off
@@ -25,10 +25,7 @@ typedef struct {
 
 static inline void requant4(const pw_mve_rq_t *t, int32_t oc, int32x4_t acc, int32x4_t lo,
                             int32x4_t hi, int8_t *out) {
-    int32x4_t h = vqrdmulhq_s32(acc, vld1q_s32(t->m + oc));
-    h = vaddq_s32(h, vshrq_n_s32(h, 31));
-    h = vshlq_s32(vaddq_s32(h, vld1q_s32(t->rnd + oc)), vld1q_s32(t->neg_e + oc));
-    vstrbq_s32(out, vminq_s32(vmaxq_s32(h, lo), hi));
+    vstrbq_s32(out, tf_rq_apply4(acc, t->m + oc, t->rnd + oc, t->neg_e + oc, lo, hi));
 }
 
 /* in_c == 8 (a narrow expansion layer): one 16-byte load holds two channels' filter rows
@@ -74,12 +71,7 @@ int tf_conv1x1_s8_mve(const tf_conv_params_t *p, const int8_t *input, const int8
     const int32_t C16 = C & ~15, tail = C - C16;
     const int32_t npix = p->batches * p->in_h * p->in_w;
     pw_mve_rq_t t;
-    for (int32_t oc = 0; oc < OC; oc++) {
-        const int32_t e = -(int32_t)shift[oc];
-        t.m[oc] = mult[oc];
-        t.rnd[oc] = tf_rq_rnd(e, p->output_offset);
-        t.neg_e[oc] = -e;
-    }
+    tf_rq_tables(mult, shift, OC, p->output_offset, t.m, t.rnd, t.neg_e);
     const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
     const mve_pred16_t last = vctp8q((uint32_t)tail);
     if (C == 8 && (OC & 3) == 0) {

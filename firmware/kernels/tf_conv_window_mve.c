@@ -42,11 +42,8 @@ int tf_conv_window_s8_mve(const tf_conv_params_t *p, const int8_t *input,
         for (int32_t k = 0; k < 16; k++) {
             w16[oc][k] = k < K ? filter[(size_t)oc * K + k] : 0;
         }
-        const int32_t e = -(int32_t)shift[oc];
-        m[oc] = mult[oc];
-        rnd[oc] = tf_rq_rnd(e, p->output_offset);
-        neg_e[oc] = -e;
     }
+    tf_rq_tables(mult, shift, OC, p->output_offset, m, rnd, neg_e);
     const uint8x16_t voffs = vld1q_u8(offs);
     const int8x16_t zp = vdupq_n_s8((int8_t)(-p->input_offset));
     const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
@@ -91,10 +88,7 @@ int tf_conv_window_s8_mve(const tf_conv_params_t *p, const int8_t *input,
                                          acc, 2);
                     acc = vsetq_lane_s32(vmladavaq_s8(ebias[oc + 3], x, vld1q_s8(w16[oc + 3])),
                                          acc, 3);
-                    int32x4_t h = vqrdmulhq_s32(acc, vld1q_s32(m + oc));
-                    h = vaddq_s32(h, vshrq_n_s32(h, 31));
-                    h = vshlq_s32(vaddq_s32(h, vld1q_s32(rnd + oc)), vld1q_s32(neg_e + oc));
-                    vstrbq_s32(out + oc, vminq_s32(vmaxq_s32(h, lo), hi));
+                    vstrbq_s32(out + oc, tf_rq_apply4(acc, m + oc, rnd + oc, neg_e + oc, lo, hi));
                 }
                 for (; oc < OC; oc++) { /* the last OC % 4 channels */
                     const int32_t a = vmladavaq_s8(ebias[oc], x, vld1q_s8(w16[oc]));

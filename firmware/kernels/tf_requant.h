@@ -44,6 +44,32 @@ static inline int32_t tf_rq_apply(int32_t acc, int32_t m, int32_t rnd, int32_t e
     return (h + (h >> 31) + rnd) >> e;
 }
 
+/* Per-channel constants as three int32 tables (multiplier, rnd, -e), the form the vector
+ * kernels load four lanes at a time. */
+static inline void tf_rq_tables(const int32_t *mult, const int8_t *shift, int32_t n, int32_t zp,
+                                int32_t *m, int32_t *rnd, int32_t *neg_e) {
+    for (int32_t c = 0; c < n; c++) {
+        const int32_t e = -(int32_t)shift[c];
+        m[c] = mult[c];
+        rnd[c] = tf_rq_rnd(e, zp);
+        neg_e[c] = -e;
+    }
+}
+
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#include <arm_mve.h>
+
+/* tf_rq_apply on four lanes and the clamp: VQRDMULH is exactly h (no saturation: m > 0),
+ * VSHL by -e an arithmetic right shift. */
+static inline int32x4_t tf_rq_apply4(int32x4_t acc, const int32_t *m, const int32_t *rnd,
+                                     const int32_t *neg_e, int32x4_t lo, int32x4_t hi) {
+    int32x4_t h = vqrdmulhq_s32(acc, vld1q_s32(m));
+    h = vaddq_s32(h, vshrq_n_s32(h, 31));
+    h = vshlq_s32(vaddq_s32(h, vld1q_s32(rnd)), vld1q_s32(neg_e));
+    return vminq_s32(vmaxq_s32(h, lo), hi);
+}
+#endif
+
 #ifdef __cplusplus
 }
 #endif
