@@ -1,10 +1,555 @@
+/*
+ * DEPTHWISE_CONV_2D, int8, depth multiplier 1, 3x3 window, stride 1 or 2, on cores with
+ * the DSP extension and no Helium.
+ *
+ * Output pixels go in raster order in blocks of up to four along a row. For each block
+ * and each chunk of up to DW_CG channels, the block's input window (3 rows of 3 + 3 *
+ * stride pixels) is first copied into a stack buffer, zero-point bytes where it falls in
+ * the padding: a padding tap then adds zp * w, which cancels the folded
+ * input_offset * w of the effective bias exactly. The chunk's 3x3 filter taps sit in the
+ * same buffer, three more "columns" per row, so one pointer addresses everything with
+ * immediate offsets. Per four channels, dw_mac_s1/dw_mac_s2 run two passes (channels
+ * 0,2 from SXTB16 of a word, channels 1,3 from the word one byte further on), each with
+ * 2 channels x 4 pixels of accumulators in registers, streaming the window's columns:
+ * every unpacked column feeds all the pixels whose window contains it, one SMLABB/SMLATT
+ * per multiply-accumulate. dw_rq then requantizes the 16 sums with per-channel constants
+ * prepared once per chunk, into a 4x4 byte tile that is stored one word per pixel.
+ * Pixels past the end of a row (blocks of fewer than four) are computed on leftover
+ * buffer columns and never stored.
+ *
+ * Requantization is tf_requant.h's in fewer instructions, equal to the bit: with
+ * acc2 = 2 * acc (no overflow: |ebias| is bounded below, |sum x*w| <= 9 * 2^14),
+ *   tf_rq_h(acc, m) = floor((acc2 * m + 2^31) / 2^32)            (SMMULR)
+ * and when every multiplier m > 2^30, h < 0 exactly when acc < 0, so
+ *   h + (h >> 31) + rnd = SMMLAR(acc2, m, rnd + (acc2 >> 31)).
+ * Layers where that does not hold are declined (the general kernels run).
+ */
 #include "tf_conv_fast.h"
 
 #if TF_CONV_FAST
-int tf_depthwise_s8_fast(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
-        const int32_t *ebias, const int32_t *mult, const int8_t *shift, int8_t *output) {
-    (void)p, (void)input, (void)filter, (void)ebias, (void)mult, (void)shift, (void)output;
-    return 0;
+#include "tf_requant.h"
+
+/* the layout the assembly below is generated for: do not change one without the other */
+#define DW_CG 32                           /* channels per chunk */
+#define DW_NC 9                            /* input columns of 4 pixels at stride 2 */
+#define DW_RS ((DW_NC + 3) * DW_CG)        /* bytes per buffer row: input, then 3 taps */
+#define DW_EB_MAX ((1 << 30) - (1 << 19))  /* |ebias| bound that keeps 2 * acc in int32 */
+
+/* g: the buffer plus the four channels' offset in the chunk; acc: 16 sums without the
+ * bias, [pass][lane][pixel]: channels 0, 2, 1, 3 of four pixels each. */
+static void __attribute__((naked, noinline)) dw_mac_s1(const uint8_t *g, int32_t *acc) {
+    (void)g, (void)acc;
+    __asm__ volatile(
+        "push {r4-r11, lr}\n"
+        "1:\n"
+        "ldr r10, [r0, #288]\n"
+        "ldr r11, [r0, #320]\n"
+        "ldr r12, [r0, #352]\n"
+        "sxtb16 r10, r10\n"
+        "sxtb16 r11, r11\n"
+        "sxtb16 r12, r12\n"
+        "ldr lr, [r0, #0]\n"
+        "sxtb16 lr, lr\n"
+        "smulbb r2, lr, r10\n"
+        "smultt r6, lr, r10\n"
+        "ldr lr, [r0, #32]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r11, r2\n"
+        "smlatt r6, lr, r11, r6\n"
+        "smulbb r3, lr, r10\n"
+        "smultt r7, lr, r10\n"
+        "ldr lr, [r0, #64]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r12, r2\n"
+        "smlatt r6, lr, r12, r6\n"
+        "smlabb r3, lr, r11, r3\n"
+        "smlatt r7, lr, r11, r7\n"
+        "smulbb r4, lr, r10\n"
+        "smultt r8, lr, r10\n"
+        "ldr lr, [r0, #96]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r12, r3\n"
+        "smlatt r7, lr, r12, r7\n"
+        "smlabb r4, lr, r11, r4\n"
+        "smlatt r8, lr, r11, r8\n"
+        "smulbb r5, lr, r10\n"
+        "smultt r9, lr, r10\n"
+        "ldr lr, [r0, #128]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r12, r4\n"
+        "smlatt r8, lr, r12, r8\n"
+        "smlabb r5, lr, r11, r5\n"
+        "smlatt r9, lr, r11, r9\n"
+        "ldr lr, [r0, #160]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r5, lr, r12, r5\n"
+        "smlatt r9, lr, r12, r9\n"
+        "ldr r10, [r0, #672]\n"
+        "ldr r11, [r0, #704]\n"
+        "ldr r12, [r0, #736]\n"
+        "sxtb16 r10, r10\n"
+        "sxtb16 r11, r11\n"
+        "sxtb16 r12, r12\n"
+        "ldr lr, [r0, #384]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r10, r2\n"
+        "smlatt r6, lr, r10, r6\n"
+        "ldr lr, [r0, #416]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r11, r2\n"
+        "smlatt r6, lr, r11, r6\n"
+        "smlabb r3, lr, r10, r3\n"
+        "smlatt r7, lr, r10, r7\n"
+        "ldr lr, [r0, #448]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r12, r2\n"
+        "smlatt r6, lr, r12, r6\n"
+        "smlabb r3, lr, r11, r3\n"
+        "smlatt r7, lr, r11, r7\n"
+        "smlabb r4, lr, r10, r4\n"
+        "smlatt r8, lr, r10, r8\n"
+        "ldr lr, [r0, #480]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r12, r3\n"
+        "smlatt r7, lr, r12, r7\n"
+        "smlabb r4, lr, r11, r4\n"
+        "smlatt r8, lr, r11, r8\n"
+        "smlabb r5, lr, r10, r5\n"
+        "smlatt r9, lr, r10, r9\n"
+        "ldr lr, [r0, #512]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r12, r4\n"
+        "smlatt r8, lr, r12, r8\n"
+        "smlabb r5, lr, r11, r5\n"
+        "smlatt r9, lr, r11, r9\n"
+        "ldr lr, [r0, #544]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r5, lr, r12, r5\n"
+        "smlatt r9, lr, r12, r9\n"
+        "ldr r10, [r0, #1056]\n"
+        "ldr r11, [r0, #1088]\n"
+        "ldr r12, [r0, #1120]\n"
+        "sxtb16 r10, r10\n"
+        "sxtb16 r11, r11\n"
+        "sxtb16 r12, r12\n"
+        "ldr lr, [r0, #768]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r10, r2\n"
+        "smlatt r6, lr, r10, r6\n"
+        "ldr lr, [r0, #800]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r11, r2\n"
+        "smlatt r6, lr, r11, r6\n"
+        "smlabb r3, lr, r10, r3\n"
+        "smlatt r7, lr, r10, r7\n"
+        "ldr lr, [r0, #832]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r12, r2\n"
+        "smlatt r6, lr, r12, r6\n"
+        "smlabb r3, lr, r11, r3\n"
+        "smlatt r7, lr, r11, r7\n"
+        "smlabb r4, lr, r10, r4\n"
+        "smlatt r8, lr, r10, r8\n"
+        "ldr lr, [r0, #864]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r12, r3\n"
+        "smlatt r7, lr, r12, r7\n"
+        "smlabb r4, lr, r11, r4\n"
+        "smlatt r8, lr, r11, r8\n"
+        "smlabb r5, lr, r10, r5\n"
+        "smlatt r9, lr, r10, r9\n"
+        "ldr lr, [r0, #896]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r12, r4\n"
+        "smlatt r8, lr, r12, r8\n"
+        "smlabb r5, lr, r11, r5\n"
+        "smlatt r9, lr, r11, r9\n"
+        "ldr lr, [r0, #928]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r5, lr, r12, r5\n"
+        "smlatt r9, lr, r12, r9\n"
+        "stmia r1!, {r2-r9}\n"
+        "tst r0, #1\n"
+        "add r0, r0, #1\n"
+        "beq 1b\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+
+static void __attribute__((naked, noinline)) dw_mac_s2(const uint8_t *g, int32_t *acc) {
+    (void)g, (void)acc;
+    __asm__ volatile(
+        "push {r4-r11, lr}\n"
+        "1:\n"
+        "ldr r10, [r0, #288]\n"
+        "ldr r11, [r0, #320]\n"
+        "ldr r12, [r0, #352]\n"
+        "sxtb16 r10, r10\n"
+        "sxtb16 r11, r11\n"
+        "sxtb16 r12, r12\n"
+        "ldr lr, [r0, #0]\n"
+        "sxtb16 lr, lr\n"
+        "smulbb r2, lr, r10\n"
+        "smultt r6, lr, r10\n"
+        "ldr lr, [r0, #32]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r11, r2\n"
+        "smlatt r6, lr, r11, r6\n"
+        "ldr lr, [r0, #64]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r12, r2\n"
+        "smlatt r6, lr, r12, r6\n"
+        "smulbb r3, lr, r10\n"
+        "smultt r7, lr, r10\n"
+        "ldr lr, [r0, #96]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r11, r3\n"
+        "smlatt r7, lr, r11, r7\n"
+        "ldr lr, [r0, #128]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r12, r3\n"
+        "smlatt r7, lr, r12, r7\n"
+        "smulbb r4, lr, r10\n"
+        "smultt r8, lr, r10\n"
+        "ldr lr, [r0, #160]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r11, r4\n"
+        "smlatt r8, lr, r11, r8\n"
+        "ldr lr, [r0, #192]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r12, r4\n"
+        "smlatt r8, lr, r12, r8\n"
+        "smulbb r5, lr, r10\n"
+        "smultt r9, lr, r10\n"
+        "ldr lr, [r0, #224]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r5, lr, r11, r5\n"
+        "smlatt r9, lr, r11, r9\n"
+        "ldr lr, [r0, #256]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r5, lr, r12, r5\n"
+        "smlatt r9, lr, r12, r9\n"
+        "ldr r10, [r0, #672]\n"
+        "ldr r11, [r0, #704]\n"
+        "ldr r12, [r0, #736]\n"
+        "sxtb16 r10, r10\n"
+        "sxtb16 r11, r11\n"
+        "sxtb16 r12, r12\n"
+        "ldr lr, [r0, #384]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r10, r2\n"
+        "smlatt r6, lr, r10, r6\n"
+        "ldr lr, [r0, #416]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r11, r2\n"
+        "smlatt r6, lr, r11, r6\n"
+        "ldr lr, [r0, #448]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r12, r2\n"
+        "smlatt r6, lr, r12, r6\n"
+        "smlabb r3, lr, r10, r3\n"
+        "smlatt r7, lr, r10, r7\n"
+        "ldr lr, [r0, #480]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r11, r3\n"
+        "smlatt r7, lr, r11, r7\n"
+        "ldr lr, [r0, #512]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r12, r3\n"
+        "smlatt r7, lr, r12, r7\n"
+        "smlabb r4, lr, r10, r4\n"
+        "smlatt r8, lr, r10, r8\n"
+        "ldr lr, [r0, #544]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r11, r4\n"
+        "smlatt r8, lr, r11, r8\n"
+        "ldr lr, [r0, #576]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r12, r4\n"
+        "smlatt r8, lr, r12, r8\n"
+        "smlabb r5, lr, r10, r5\n"
+        "smlatt r9, lr, r10, r9\n"
+        "ldr lr, [r0, #608]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r5, lr, r11, r5\n"
+        "smlatt r9, lr, r11, r9\n"
+        "ldr lr, [r0, #640]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r5, lr, r12, r5\n"
+        "smlatt r9, lr, r12, r9\n"
+        "ldr r10, [r0, #1056]\n"
+        "ldr r11, [r0, #1088]\n"
+        "ldr r12, [r0, #1120]\n"
+        "sxtb16 r10, r10\n"
+        "sxtb16 r11, r11\n"
+        "sxtb16 r12, r12\n"
+        "ldr lr, [r0, #768]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r10, r2\n"
+        "smlatt r6, lr, r10, r6\n"
+        "ldr lr, [r0, #800]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r11, r2\n"
+        "smlatt r6, lr, r11, r6\n"
+        "ldr lr, [r0, #832]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r12, r2\n"
+        "smlatt r6, lr, r12, r6\n"
+        "smlabb r3, lr, r10, r3\n"
+        "smlatt r7, lr, r10, r7\n"
+        "ldr lr, [r0, #864]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r11, r3\n"
+        "smlatt r7, lr, r11, r7\n"
+        "ldr lr, [r0, #896]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r12, r3\n"
+        "smlatt r7, lr, r12, r7\n"
+        "smlabb r4, lr, r10, r4\n"
+        "smlatt r8, lr, r10, r8\n"
+        "ldr lr, [r0, #928]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r11, r4\n"
+        "smlatt r8, lr, r11, r8\n"
+        "ldr lr, [r0, #960]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r12, r4\n"
+        "smlatt r8, lr, r12, r8\n"
+        "smlabb r5, lr, r10, r5\n"
+        "smlatt r9, lr, r10, r9\n"
+        "ldr lr, [r0, #992]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r5, lr, r11, r5\n"
+        "smlatt r9, lr, r11, r9\n"
+        "ldr lr, [r0, #1024]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r5, lr, r12, r5\n"
+        "smlatt r9, lr, r12, r9\n"
+        "stmia r1!, {r2-r9}\n"
+        "tst r0, #1\n"
+        "add r0, r0, #1\n"
+        "beq 1b\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+
+/* acc as above; q: per channel in the same order {m, 2 * ebias, rnd, e}; tile: 4 pixels
+ * x 4 channels, saturated to int8 */
+static void __attribute__((naked, noinline)) dw_rq(const int32_t *acc, const int32_t *q,
+                                                   int8_t *tile) {
+    (void)acc, (void)q, (void)tile;
+    __asm__ volatile(
+        "push {r4-r11}\n"
+        "ldmia r1!, {r3-r6}\n"
+        "ldmia r0!, {r7-r10}\n"
+        "add r7, r4, r7, lsl #1\n"
+        "add r11, r5, r7, asr #31\n"
+        "smmlar r7, r7, r3, r11\n"
+        "asr r7, r7, r6\n"
+        "ssat r7, #8, r7\n"
+        "strb r7, [r2, #0]\n"
+        "add r8, r4, r8, lsl #1\n"
+        "add r11, r5, r8, asr #31\n"
+        "smmlar r8, r8, r3, r11\n"
+        "asr r8, r8, r6\n"
+        "ssat r8, #8, r8\n"
+        "strb r8, [r2, #4]\n"
+        "add r9, r4, r9, lsl #1\n"
+        "add r11, r5, r9, asr #31\n"
+        "smmlar r9, r9, r3, r11\n"
+        "asr r9, r9, r6\n"
+        "ssat r9, #8, r9\n"
+        "strb r9, [r2, #8]\n"
+        "add r10, r4, r10, lsl #1\n"
+        "add r11, r5, r10, asr #31\n"
+        "smmlar r10, r10, r3, r11\n"
+        "asr r10, r10, r6\n"
+        "ssat r10, #8, r10\n"
+        "strb r10, [r2, #12]\n"
+        "ldmia r1!, {r3-r6}\n"
+        "ldmia r0!, {r7-r10}\n"
+        "add r7, r4, r7, lsl #1\n"
+        "add r11, r5, r7, asr #31\n"
+        "smmlar r7, r7, r3, r11\n"
+        "asr r7, r7, r6\n"
+        "ssat r7, #8, r7\n"
+        "strb r7, [r2, #2]\n"
+        "add r8, r4, r8, lsl #1\n"
+        "add r11, r5, r8, asr #31\n"
+        "smmlar r8, r8, r3, r11\n"
+        "asr r8, r8, r6\n"
+        "ssat r8, #8, r8\n"
+        "strb r8, [r2, #6]\n"
+        "add r9, r4, r9, lsl #1\n"
+        "add r11, r5, r9, asr #31\n"
+        "smmlar r9, r9, r3, r11\n"
+        "asr r9, r9, r6\n"
+        "ssat r9, #8, r9\n"
+        "strb r9, [r2, #10]\n"
+        "add r10, r4, r10, lsl #1\n"
+        "add r11, r5, r10, asr #31\n"
+        "smmlar r10, r10, r3, r11\n"
+        "asr r10, r10, r6\n"
+        "ssat r10, #8, r10\n"
+        "strb r10, [r2, #14]\n"
+        "ldmia r1!, {r3-r6}\n"
+        "ldmia r0!, {r7-r10}\n"
+        "add r7, r4, r7, lsl #1\n"
+        "add r11, r5, r7, asr #31\n"
+        "smmlar r7, r7, r3, r11\n"
+        "asr r7, r7, r6\n"
+        "ssat r7, #8, r7\n"
+        "strb r7, [r2, #1]\n"
+        "add r8, r4, r8, lsl #1\n"
+        "add r11, r5, r8, asr #31\n"
+        "smmlar r8, r8, r3, r11\n"
+        "asr r8, r8, r6\n"
+        "ssat r8, #8, r8\n"
+        "strb r8, [r2, #5]\n"
+        "add r9, r4, r9, lsl #1\n"
+        "add r11, r5, r9, asr #31\n"
+        "smmlar r9, r9, r3, r11\n"
+        "asr r9, r9, r6\n"
+        "ssat r9, #8, r9\n"
+        "strb r9, [r2, #9]\n"
+        "add r10, r4, r10, lsl #1\n"
+        "add r11, r5, r10, asr #31\n"
+        "smmlar r10, r10, r3, r11\n"
+        "asr r10, r10, r6\n"
+        "ssat r10, #8, r10\n"
+        "strb r10, [r2, #13]\n"
+        "ldmia r1!, {r3-r6}\n"
+        "ldmia r0!, {r7-r10}\n"
+        "add r7, r4, r7, lsl #1\n"
+        "add r11, r5, r7, asr #31\n"
+        "smmlar r7, r7, r3, r11\n"
+        "asr r7, r7, r6\n"
+        "ssat r7, #8, r7\n"
+        "strb r7, [r2, #3]\n"
+        "add r8, r4, r8, lsl #1\n"
+        "add r11, r5, r8, asr #31\n"
+        "smmlar r8, r8, r3, r11\n"
+        "asr r8, r8, r6\n"
+        "ssat r8, #8, r8\n"
+        "strb r8, [r2, #7]\n"
+        "add r9, r4, r9, lsl #1\n"
+        "add r11, r5, r9, asr #31\n"
+        "smmlar r9, r9, r3, r11\n"
+        "asr r9, r9, r6\n"
+        "ssat r9, #8, r9\n"
+        "strb r9, [r2, #11]\n"
+        "add r10, r4, r10, lsl #1\n"
+        "add r11, r5, r10, asr #31\n"
+        "smmlar r10, r10, r3, r11\n"
+        "asr r10, r10, r6\n"
+        "ssat r10, #8, r10\n"
+        "strb r10, [r2, #15]\n"
+        "pop {r4-r11}\n"
+        "bx lr\n"
+    );
+}
+
+/* n bytes (a multiple of 4, at most DW_CG) from s to d, both word aligned */
+static inline void dw_copy(uint32_t *d, const uint32_t *s, int32_t n) {
+    if (n == DW_CG) {
+        uint64_t *d8 = (uint64_t *)d;
+        const uint64_t *s8 = (const uint64_t *)s;
+        d8[0] = s8[0], d8[1] = s8[1], d8[2] = s8[2], d8[3] = s8[3];
+        return;
+    }
+    for (int32_t k = 0; k < n / 4; k++) {
+        d[k] = s[k];
+    }
+}
+
+/* byte-wise max(x, lo) and min(x, hi) */
+static inline uint32_t dw_clamp8(uint32_t x, uint32_t lo, uint32_t hi) {
+    uint32_t t;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(t) : "r"(x), "r"(lo) : "cc");
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(x) : "r"(t), "r"(hi) : "cc");
+    return x;
+}
+
+int tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8_t *filter,
+                         const int32_t *ebias, const int32_t *mult, const int8_t *shift,
+                         int8_t *output) {
+    const tf_conv_params_t P = *pp, *p = &P;
+    const int32_t C = p->in_c, S = p->stride_w;
+    if (p->rq_fast != 1 || p->depth_multiplier != 1 || p->k_h != 3 || p->k_w != 3 ||
+        p->dil_h != 1 || p->dil_w != 1 || (S != 1 && S != 2) || p->stride_h != S ||
+        (C & 3) != 0 || (((uintptr_t)input | (uintptr_t)filter) & 3) != 0) {
+        return 0;
+    }
+    for (int32_t c = 0; c < C; c++) {
+        if (mult[c] <= (1 << 30) || shift[c] >= 0 || ebias[c] > DW_EB_MAX ||
+            ebias[c] < -DW_EB_MAX) {
+            return 0;
+        }
+    }
+    const int32_t H = p->in_h, W = p->in_w, OH = p->out_h, OW = p->out_w;
+    const int32_t zp = p->output_offset;
+    const int full = p->act_min == -128 && p->act_max == 127;
+    const uint32_t lo = 0x01010101u * (uint8_t)p->act_min, hi = 0x01010101u * (uint8_t)p->act_max;
+    uint32_t gbuf[(3 * DW_RS + 4) / 4] = {0}; /* +4: the odd pass reads one byte further */
+    int32_t rq[4 * DW_CG];
+    uint32_t zpb[DW_CG / 4];
+    int32_t acc[16];
+    uint32_t tile[4];
+    const uint32_t zw = 0x01010101u * (uint8_t)(-p->input_offset);
+    for (int i = 0; i < DW_CG / 4; i++) {
+        zpb[i] = zw;
+    }
+    void (*const mac)(const uint8_t *, int32_t *) = S == 1 ? dw_mac_s1 : dw_mac_s2;
+    for (int32_t b = 0; b < p->batches; b++) {
+        const int8_t *in_b = input + (ptrdiff_t)b * H * W * C;
+        for (int32_t oy = 0; oy < OH; oy++) {
+            const int32_t iy0 = oy * S - p->pad_top;
+            for (int32_t ox0 = 0; ox0 < OW; ox0 += 4) {
+                int8_t *out_b = output + (((ptrdiff_t)b * OH + oy) * OW + ox0) * C;
+                const int32_t np = tf_min_i32(4, OW - ox0);
+                const int32_t ncols = (np - 1) * S + 3;
+                const int32_t ix0 = ox0 * S - p->pad_left;
+                for (int32_t c0 = 0; c0 < C; c0 += DW_CG) {
+                    const int32_t n = tf_min_i32(DW_CG, C - c0);
+                    if (C > DW_CG || (b | oy | ox0) == 0) { /* the chunk's taps, constants */
+                        for (int32_t t = 0; t < 9; t++) {
+                            dw_copy(gbuf + ((t / 3) * DW_RS + (DW_NC + t % 3) * DW_CG) / 4,
+                                    (const uint32_t *)(const void *)(filter + t * C + c0), n);
+                        }
+                        for (int32_t k = 0; k < n; k++) {
+                            const int32_t c = c0 + (k & ~3) + ((k & 1) << 1) + ((k >> 1) & 1);
+                            const int32_t e = -shift[c];
+                            rq[4 * k] = mult[c];
+                            rq[4 * k + 1] = ebias[c] * 2;
+                            rq[4 * k + 2] = tf_rq_rnd(e, zp);
+                            rq[4 * k + 3] = e;
+                        }
+                    }
+                    /* the window of channels [c0, c0 + n) */
+                    for (int32_t ky = 0; ky < 3; ky++) {
+                        const int32_t iy = iy0 + ky;
+                        const int rok = iy >= 0 && iy < H;
+                        const int8_t *rp = in_b + ((ptrdiff_t)iy * W + ix0) * C + c0;
+                        uint32_t *d = gbuf + ky * (DW_RS / 4);
+                        for (int32_t j = 0; j < ncols; j++, rp += C, d += DW_CG / 4) {
+                            const int ok = rok && ix0 + j >= 0 && ix0 + j < W;
+                            dw_copy(d, ok ? (const uint32_t *)(const void *)rp : zpb, n);
+                        }
+                    }
+                    for (int32_t k = 0; k < n; k += 4) {
+                        mac((const uint8_t *)gbuf + k, acc);
+                        dw_rq(acc, rq + 4 * k, (int8_t *)tile);
+                        int8_t *o = out_b + c0 + k;
+                        for (int32_t q = 0; q < np; q++, o += C) {
+                            *(tf_u32_unaligned *)(void *)o = full ? tile[q]
+                                                                  : dw_clamp8(tile[q], lo, hi);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return 1;
 }
 #else
 typedef int tf_conv_dw_unused;
