@@ -13,7 +13,8 @@
  * 2 channels x 4 pixels of accumulators in registers, streaming the window's columns:
  * every unpacked column feeds all the pixels whose window contains it, one SMLABB/SMLATT
  * per multiply-accumulate. dw_rq then requantizes the 16 sums with per-channel constants
- * prepared once per chunk, into a 4x4 byte tile that is stored one word per pixel.
+ * prepared once per chunk, straight into the output, or into a 4x4 tile when the block is
+ * short or the activation clamps further.
  * Pixels past the end of a row (blocks of fewer than four) are computed on leftover
  * buffer columns and never stored.
  *
@@ -333,132 +334,161 @@ static void __attribute__((naked, noinline)) dw_mac_s2(const uint8_t *g, int32_t
     );
 }
 
-/* acc as above; q: per channel in the same order {m, 2 * ebias, rnd, e}; tile: 4 pixels
- * x 4 channels, saturated to int8 */
+/* acc as above; q: per channel in the same order {m, 2 * ebias, rnd, e}; out: the four
+ * channels of 4 pixels, stride bytes apart, saturated to int8 */
 static void __attribute__((naked, noinline)) dw_rq(const int32_t *acc, const int32_t *q,
-                                                   int8_t *tile) {
-    (void)acc, (void)q, (void)tile;
+                                                   int8_t *out, int32_t stride) {
+    (void)acc, (void)q, (void)out, (void)stride;
     __asm__ volatile(
-        "push {r4-r11}\n"
-        "ldmia r1!, {r3-r6}\n"
-        "ldmia r0!, {r7-r10}\n"
-        "add r7, r4, r7, lsl #1\n"
-        "add r11, r5, r7, asr #31\n"
-        "smmlar r7, r7, r3, r11\n"
-        "asr r7, r7, r6\n"
-        "ssat r7, #8, r7\n"
-        "strb r7, [r2, #0]\n"
-        "add r8, r4, r8, lsl #1\n"
-        "add r11, r5, r8, asr #31\n"
-        "smmlar r8, r8, r3, r11\n"
-        "asr r8, r8, r6\n"
+        "push {r4-r11, lr}\n"
+        "add r12, r3, r3, lsl #1\n"
+        "ldmia r1!, {r4-r7}\n"
+        "ldmia r0!, {r8-r11}\n"
+        "add r8, r5, r8, lsl #1\n"
+        "add lr, r6, r8, asr #31\n"
+        "smmlar r8, r8, r4, lr\n"
+        "asr r8, r8, r7\n"
         "ssat r8, #8, r8\n"
-        "strb r8, [r2, #4]\n"
-        "add r9, r4, r9, lsl #1\n"
-        "add r11, r5, r9, asr #31\n"
-        "smmlar r9, r9, r3, r11\n"
-        "asr r9, r9, r6\n"
+        "strb r8, [r2]\n"
+        "add r9, r5, r9, lsl #1\n"
+        "add lr, r6, r9, asr #31\n"
+        "smmlar r9, r9, r4, lr\n"
+        "asr r9, r9, r7\n"
         "ssat r9, #8, r9\n"
-        "strb r9, [r2, #8]\n"
-        "add r10, r4, r10, lsl #1\n"
-        "add r11, r5, r10, asr #31\n"
-        "smmlar r10, r10, r3, r11\n"
-        "asr r10, r10, r6\n"
+        "strb r9, [r2, r3]\n"
+        "add r10, r5, r10, lsl #1\n"
+        "add lr, r6, r10, asr #31\n"
+        "smmlar r10, r10, r4, lr\n"
+        "asr r10, r10, r7\n"
         "ssat r10, #8, r10\n"
-        "strb r10, [r2, #12]\n"
-        "ldmia r1!, {r3-r6}\n"
-        "ldmia r0!, {r7-r10}\n"
-        "add r7, r4, r7, lsl #1\n"
-        "add r11, r5, r7, asr #31\n"
-        "smmlar r7, r7, r3, r11\n"
-        "asr r7, r7, r6\n"
-        "ssat r7, #8, r7\n"
-        "strb r7, [r2, #2]\n"
-        "add r8, r4, r8, lsl #1\n"
-        "add r11, r5, r8, asr #31\n"
-        "smmlar r8, r8, r3, r11\n"
-        "asr r8, r8, r6\n"
+        "strb r10, [r2, r3, lsl #1]\n"
+        "add r11, r5, r11, lsl #1\n"
+        "add lr, r6, r11, asr #31\n"
+        "smmlar r11, r11, r4, lr\n"
+        "asr r11, r11, r7\n"
+        "ssat r11, #8, r11\n"
+        "strb r11, [r2, r12]\n"
+        "ldmia r1!, {r4-r7}\n"
+        "ldmia r0!, {r8-r11}\n"
+        "add r2, r2, #2\n"
+        "add r8, r5, r8, lsl #1\n"
+        "add lr, r6, r8, asr #31\n"
+        "smmlar r8, r8, r4, lr\n"
+        "asr r8, r8, r7\n"
         "ssat r8, #8, r8\n"
-        "strb r8, [r2, #6]\n"
-        "add r9, r4, r9, lsl #1\n"
-        "add r11, r5, r9, asr #31\n"
-        "smmlar r9, r9, r3, r11\n"
-        "asr r9, r9, r6\n"
+        "strb r8, [r2]\n"
+        "add r9, r5, r9, lsl #1\n"
+        "add lr, r6, r9, asr #31\n"
+        "smmlar r9, r9, r4, lr\n"
+        "asr r9, r9, r7\n"
         "ssat r9, #8, r9\n"
-        "strb r9, [r2, #10]\n"
-        "add r10, r4, r10, lsl #1\n"
-        "add r11, r5, r10, asr #31\n"
-        "smmlar r10, r10, r3, r11\n"
-        "asr r10, r10, r6\n"
+        "strb r9, [r2, r3]\n"
+        "add r10, r5, r10, lsl #1\n"
+        "add lr, r6, r10, asr #31\n"
+        "smmlar r10, r10, r4, lr\n"
+        "asr r10, r10, r7\n"
         "ssat r10, #8, r10\n"
-        "strb r10, [r2, #14]\n"
-        "ldmia r1!, {r3-r6}\n"
-        "ldmia r0!, {r7-r10}\n"
-        "add r7, r4, r7, lsl #1\n"
-        "add r11, r5, r7, asr #31\n"
-        "smmlar r7, r7, r3, r11\n"
-        "asr r7, r7, r6\n"
-        "ssat r7, #8, r7\n"
-        "strb r7, [r2, #1]\n"
-        "add r8, r4, r8, lsl #1\n"
-        "add r11, r5, r8, asr #31\n"
-        "smmlar r8, r8, r3, r11\n"
-        "asr r8, r8, r6\n"
+        "strb r10, [r2, r3, lsl #1]\n"
+        "add r11, r5, r11, lsl #1\n"
+        "add lr, r6, r11, asr #31\n"
+        "smmlar r11, r11, r4, lr\n"
+        "asr r11, r11, r7\n"
+        "ssat r11, #8, r11\n"
+        "strb r11, [r2, r12]\n"
+        "ldmia r1!, {r4-r7}\n"
+        "ldmia r0!, {r8-r11}\n"
+        "sub r2, r2, #1\n"
+        "add r8, r5, r8, lsl #1\n"
+        "add lr, r6, r8, asr #31\n"
+        "smmlar r8, r8, r4, lr\n"
+        "asr r8, r8, r7\n"
         "ssat r8, #8, r8\n"
-        "strb r8, [r2, #5]\n"
-        "add r9, r4, r9, lsl #1\n"
-        "add r11, r5, r9, asr #31\n"
-        "smmlar r9, r9, r3, r11\n"
-        "asr r9, r9, r6\n"
+        "strb r8, [r2]\n"
+        "add r9, r5, r9, lsl #1\n"
+        "add lr, r6, r9, asr #31\n"
+        "smmlar r9, r9, r4, lr\n"
+        "asr r9, r9, r7\n"
         "ssat r9, #8, r9\n"
-        "strb r9, [r2, #9]\n"
-        "add r10, r4, r10, lsl #1\n"
-        "add r11, r5, r10, asr #31\n"
-        "smmlar r10, r10, r3, r11\n"
-        "asr r10, r10, r6\n"
+        "strb r9, [r2, r3]\n"
+        "add r10, r5, r10, lsl #1\n"
+        "add lr, r6, r10, asr #31\n"
+        "smmlar r10, r10, r4, lr\n"
+        "asr r10, r10, r7\n"
         "ssat r10, #8, r10\n"
-        "strb r10, [r2, #13]\n"
-        "ldmia r1!, {r3-r6}\n"
-        "ldmia r0!, {r7-r10}\n"
-        "add r7, r4, r7, lsl #1\n"
-        "add r11, r5, r7, asr #31\n"
-        "smmlar r7, r7, r3, r11\n"
-        "asr r7, r7, r6\n"
-        "ssat r7, #8, r7\n"
-        "strb r7, [r2, #3]\n"
-        "add r8, r4, r8, lsl #1\n"
-        "add r11, r5, r8, asr #31\n"
-        "smmlar r8, r8, r3, r11\n"
-        "asr r8, r8, r6\n"
+        "strb r10, [r2, r3, lsl #1]\n"
+        "add r11, r5, r11, lsl #1\n"
+        "add lr, r6, r11, asr #31\n"
+        "smmlar r11, r11, r4, lr\n"
+        "asr r11, r11, r7\n"
+        "ssat r11, #8, r11\n"
+        "strb r11, [r2, r12]\n"
+        "ldmia r1!, {r4-r7}\n"
+        "ldmia r0!, {r8-r11}\n"
+        "add r2, r2, #2\n"
+        "add r8, r5, r8, lsl #1\n"
+        "add lr, r6, r8, asr #31\n"
+        "smmlar r8, r8, r4, lr\n"
+        "asr r8, r8, r7\n"
         "ssat r8, #8, r8\n"
-        "strb r8, [r2, #7]\n"
-        "add r9, r4, r9, lsl #1\n"
-        "add r11, r5, r9, asr #31\n"
-        "smmlar r9, r9, r3, r11\n"
-        "asr r9, r9, r6\n"
+        "strb r8, [r2]\n"
+        "add r9, r5, r9, lsl #1\n"
+        "add lr, r6, r9, asr #31\n"
+        "smmlar r9, r9, r4, lr\n"
+        "asr r9, r9, r7\n"
         "ssat r9, #8, r9\n"
-        "strb r9, [r2, #11]\n"
-        "add r10, r4, r10, lsl #1\n"
-        "add r11, r5, r10, asr #31\n"
-        "smmlar r10, r10, r3, r11\n"
-        "asr r10, r10, r6\n"
+        "strb r9, [r2, r3]\n"
+        "add r10, r5, r10, lsl #1\n"
+        "add lr, r6, r10, asr #31\n"
+        "smmlar r10, r10, r4, lr\n"
+        "asr r10, r10, r7\n"
         "ssat r10, #8, r10\n"
-        "strb r10, [r2, #15]\n"
-        "pop {r4-r11}\n"
-        "bx lr\n"
+        "strb r10, [r2, r3, lsl #1]\n"
+        "add r11, r5, r11, lsl #1\n"
+        "add lr, r6, r11, asr #31\n"
+        "smmlar r11, r11, r4, lr\n"
+        "asr r11, r11, r7\n"
+        "ssat r11, #8, r11\n"
+        "strb r11, [r2, r12]\n"
+        "pop {r4-r11, pc}\n"
     );
 }
 
-/* n bytes (a multiple of 4, at most DW_CG) from s to d, both word aligned */
-static inline void dw_copy(uint32_t *d, const uint32_t *s, int32_t n) {
-    if (n == DW_CG) {
-        uint64_t *d8 = (uint64_t *)d;
-        const uint64_t *s8 = (const uint64_t *)s;
-        d8[0] = s8[0], d8[1] = s8[1], d8[2] = s8[2], d8[3] = s8[3];
-        return;
+/* cnt columns of DW_CG bytes: from s, C bytes apart, to d, DW_CG bytes apart */
+static void __attribute__((naked, noinline)) dw_cols(uint32_t *d, const int8_t *s, int32_t C,
+                                                     int32_t cnt) {
+    (void)d, (void)s, (void)C, (void)cnt;
+    __asm__ volatile(
+        "push {r4-r11}\n"
+        "1:\n"
+        "ldm r1, {r4-r11}\n"
+        "stmia r0!, {r4-r11}\n"
+        "add r1, r1, r2\n"
+        "subs r3, r3, #1\n"
+        "bne 1b\n"
+        "pop {r4-r11}\n"
+        "bx lr\n");
+}
+
+/* the same for n < DW_CG bytes a column (a multiple of 4) */
+static void dw_cols_n(uint32_t *d, const int8_t *s, int32_t C, int32_t cnt, int32_t n) {
+    for (; cnt > 0; cnt--, s += C, d += DW_CG / 4) {
+        const uint32_t *w = (const uint32_t *)(const void *)s;
+        if (n == 8) {
+            *(uint64_t *)(void *)d = *(const uint64_t *)(const void *)w;
+            continue;
+        }
+        for (int32_t k = 0; k < n / 4; k++) {
+            d[k] = w[k];
+        }
     }
-    for (int32_t k = 0; k < n / 4; k++) {
-        d[k] = s[k];
+}
+
+/* cnt columns of n zero-point bytes */
+static void dw_fill(uint32_t *d, uint32_t zw, int32_t cnt, int32_t n) {
+    for (; cnt > 0; cnt--, d += DW_CG / 4) {
+        for (int32_t k = 0; k < n / 4; k++) {
+            d[k] = zw;
+        }
     }
 }
 
@@ -492,13 +522,9 @@ int tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const 
     const uint32_t lo = 0x01010101u * (uint8_t)p->act_min, hi = 0x01010101u * (uint8_t)p->act_max;
     uint32_t gbuf[(3 * DW_RS + 4) / 4] = {0}; /* +4: the odd pass reads one byte further */
     int32_t rq[4 * DW_CG];
-    uint32_t zpb[DW_CG / 4];
     int32_t acc[16];
     uint32_t tile[4];
     const uint32_t zw = 0x01010101u * (uint8_t)(-p->input_offset);
-    for (int i = 0; i < DW_CG / 4; i++) {
-        zpb[i] = zw;
-    }
     void (*const mac)(const uint8_t *, int32_t *) = S == 1 ? dw_mac_s1 : dw_mac_s2;
     for (int32_t b = 0; b < p->batches; b++) {
         const int8_t *in_b = input + (ptrdiff_t)b * H * W * C;
@@ -512,9 +538,14 @@ int tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const 
                 for (int32_t c0 = 0; c0 < C; c0 += DW_CG) {
                     const int32_t n = tf_min_i32(DW_CG, C - c0);
                     if (C > DW_CG || (b | oy | ox0) == 0) { /* the chunk's taps, constants */
-                        for (int32_t t = 0; t < 9; t++) {
-                            dw_copy(gbuf + ((t / 3) * DW_RS + (DW_NC + t % 3) * DW_CG) / 4,
-                                    (const uint32_t *)(const void *)(filter + t * C + c0), n);
+                        for (int32_t ky = 0; ky < 3; ky++) {
+                            uint32_t *d = gbuf + (ky * DW_RS + DW_NC * DW_CG) / 4;
+                            const int8_t *s = filter + 3 * ky * C + c0;
+                            if (n == DW_CG) {
+                                dw_cols(d, s, C, 3);
+                            } else {
+                                dw_cols_n(d, s, C, 3, n);
+                            }
                         }
                         for (int32_t k = 0; k < n; k++) {
                             const int32_t c = c0 + (k & ~3) + ((k & 1) << 1) + ((k >> 1) & 1);
@@ -525,21 +556,33 @@ int tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const 
                             rq[4 * k + 3] = e;
                         }
                     }
-                    /* the window of channels [c0, c0 + n) */
+                    /* the window of channels [c0, c0 + n): zero points, input, zero points */
+                    const int32_t j0 = tf_min_i32(tf_max_i32(-ix0, 0), ncols);
+                    const int32_t j1 = tf_max_i32(tf_min_i32(W - ix0, ncols), j0);
                     for (int32_t ky = 0; ky < 3; ky++) {
                         const int32_t iy = iy0 + ky;
-                        const int rok = iy >= 0 && iy < H;
-                        const int8_t *rp = in_b + ((ptrdiff_t)iy * W + ix0) * C + c0;
                         uint32_t *d = gbuf + ky * (DW_RS / 4);
-                        for (int32_t j = 0; j < ncols; j++, rp += C, d += DW_CG / 4) {
-                            const int ok = rok && ix0 + j >= 0 && ix0 + j < W;
-                            dw_copy(d, ok ? (const uint32_t *)(const void *)rp : zpb, n);
+                        if (iy < 0 || iy >= H) {
+                            dw_fill(d, zw, ncols, n);
+                            continue;
                         }
+                        const int8_t *rp = in_b + ((ptrdiff_t)iy * W + ix0 + j0) * C + c0;
+                        dw_fill(d, zw, j0, n);
+                        if (n == DW_CG) {
+                            dw_cols(d + j0 * (DW_CG / 4), rp, C, j1 - j0);
+                        } else {
+                            dw_cols_n(d + j0 * (DW_CG / 4), rp, C, j1 - j0, n);
+                        }
+                        dw_fill(d + j1 * (DW_CG / 4), zw, ncols - j1, n);
                     }
                     for (int32_t k = 0; k < n; k += 4) {
                         mac((const uint8_t *)gbuf + k, acc);
-                        dw_rq(acc, rq + 4 * k, (int8_t *)tile);
                         int8_t *o = out_b + c0 + k;
+                        if (np == 4 && full) {
+                            dw_rq(acc, rq + 4 * k, o, C);
+                            continue;
+                        }
+                        dw_rq(acc, rq + 4 * k, (int8_t *)tile, 4);
                         for (int32_t q = 0; q < np; q++, o += C) {
                             *(tf_u32_unaligned *)(void *)o = full ? tile[q]
                                                                   : dw_clamp8(tile[q], lo, hi);
