@@ -453,9 +453,11 @@ static void __attribute__((naked, noinline)) dw_rq(const int32_t *acc, const int
     );
 }
 
-/* cnt columns of DW_CG bytes: from s, C bytes apart, to d, DW_CG bytes apart */
-static void __attribute__((naked, noinline)) dw_cols(uint32_t *d, const int8_t *s, int32_t C,
-                                                     int32_t cnt) {
+/* cnt > 0 columns of 32, 16 or 8 bytes: from s, C bytes apart, to d, DW_CG bytes apart */
+typedef void dw_cols_fn(uint32_t *d, const int8_t *s, int32_t C, int32_t cnt);
+
+static void __attribute__((naked, noinline)) dw_cols32(uint32_t *d, const int8_t *s, int32_t C,
+                                                       int32_t cnt) {
     (void)d, (void)s, (void)C, (void)cnt;
     __asm__ volatile(
         "push {r4-r11}\n"
@@ -469,15 +471,43 @@ static void __attribute__((naked, noinline)) dw_cols(uint32_t *d, const int8_t *
         "bx lr\n");
 }
 
-/* the same for n < DW_CG bytes a column (a multiple of 4) */
-static void dw_cols_n(uint32_t *d, const int8_t *s, int32_t C, int32_t cnt, int32_t n) {
+static void __attribute__((naked, noinline)) dw_cols16(uint32_t *d, const int8_t *s, int32_t C,
+                                                       int32_t cnt) {
+    (void)d, (void)s, (void)C, (void)cnt;
+    __asm__ volatile(
+        "push {r4-r7}\n"
+        "1:\n"
+        "ldm r1, {r4-r7}\n"
+        "stm r0, {r4-r7}\n"
+        "add r0, r0, #32\n"
+        "add r1, r1, r2\n"
+        "subs r3, r3, #1\n"
+        "bne 1b\n"
+        "pop {r4-r7}\n"
+        "bx lr\n");
+}
+
+static void __attribute__((naked, noinline)) dw_cols8(uint32_t *d, const int8_t *s, int32_t C,
+                                                      int32_t cnt) {
+    (void)d, (void)s, (void)C, (void)cnt;
+    __asm__ volatile(
+        "push {r4, r5}\n"
+        "1:\n"
+        "ldrd r4, r5, [r1]\n"
+        "strd r4, r5, [r0], #32\n"
+        "add r1, r1, r2\n"
+        "subs r3, r3, #1\n"
+        "bne 1b\n"
+        "pop {r4, r5}\n"
+        "bx lr\n");
+}
+
+/* the same for other multiples of 4 below DW_CG, g_n bytes a column */
+static int32_t g_n;
+static void dw_cols_n(uint32_t *d, const int8_t *s, int32_t C, int32_t cnt) {
     for (; cnt > 0; cnt--, s += C, d += DW_CG / 4) {
         const uint32_t *w = (const uint32_t *)(const void *)s;
-        if (n == 8) {
-            *(uint64_t *)(void *)d = *(const uint64_t *)(const void *)w;
-            continue;
-        }
-        for (int32_t k = 0; k < n / 4; k++) {
+        for (int32_t k = 0; k < g_n / 4; k++) {
             d[k] = w[k];
         }
     }
@@ -537,15 +567,14 @@ int tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const 
                 const int32_t ix0 = ox0 * S - p->pad_left;
                 for (int32_t c0 = 0; c0 < C; c0 += DW_CG) {
                     const int32_t n = tf_min_i32(DW_CG, C - c0);
+                    dw_cols_fn *const cols = n == 32 ? dw_cols32 : n == 16 ? dw_cols16
+                                             : n == 8 ? dw_cols8 : dw_cols_n;
+                    g_n = n;
                     if (C > DW_CG || (b | oy | ox0) == 0) { /* the chunk's taps, constants */
                         for (int32_t ky = 0; ky < 3; ky++) {
                             uint32_t *d = gbuf + (ky * DW_RS + DW_NC * DW_CG) / 4;
                             const int8_t *s = filter + 3 * ky * C + c0;
-                            if (n == DW_CG) {
-                                dw_cols(d, s, C, 3);
-                            } else {
-                                dw_cols_n(d, s, C, 3, n);
-                            }
+                            cols(d, s, C, 3);
                         }
                         for (int32_t k = 0; k < n; k++) {
                             const int32_t c = c0 + (k & ~3) + ((k & 1) << 1) + ((k >> 1) & 1);
@@ -568,10 +597,8 @@ int tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const 
                         }
                         const int8_t *rp = in_b + ((ptrdiff_t)iy * W + ix0 + j0) * C + c0;
                         dw_fill(d, zw, j0, n);
-                        if (n == DW_CG) {
-                            dw_cols(d + j0 * (DW_CG / 4), rp, C, j1 - j0);
-                        } else {
-                            dw_cols_n(d + j0 * (DW_CG / 4), rp, C, j1 - j0, n);
+                        if (j1 > j0) {
+                            cols(d + j0 * (DW_CG / 4), rp, C, j1 - j0);
                         }
                         dw_fill(d + j1 * (DW_CG / 4), zw, ncols - j1, n);
                     }
