@@ -502,15 +502,66 @@ static void __attribute__((naked, noinline)) dw_cols8(uint32_t *d, const int8_t 
         "bx lr\n");
 }
 
-/* the same for other multiples of 4 below DW_CG, g_n bytes a column */
-static int32_t g_n;
-static void dw_cols_n(uint32_t *d, const int8_t *s, int32_t C, int32_t cnt) {
+/* the same for other multiples of 4 below DW_CG, n bytes a column */
+static void dw_cols_n(uint32_t *d, const int8_t *s, int32_t C, int32_t cnt, int32_t n) {
     for (; cnt > 0; cnt--, s += C, d += DW_CG / 4) {
         const uint32_t *w = (const uint32_t *)(const void *)s;
-        for (int32_t k = 0; k < g_n / 4; k++) {
+        for (int32_t k = 0; k < n / 4; k++) {
             d[k] = w[k];
         }
     }
+}
+
+/* the requantization constants of ngroups groups of four channels, in dw_rq's order:
+ * {m, 2 * ebias, rnd = (2 * zp + 1) << (e - 1), e} for channels 0, 2, 1, 3; q[0] and
+ * q[1] hold 2 * zp + 1 and ngroups on entry */
+static void __attribute__((naked, noinline)) dw_tab(int32_t *q, const int32_t *mult,
+                                                    const int32_t *ebias, const int8_t *shift) {
+    (void)q, (void)mult, (void)ebias, (void)shift;
+    __asm__ volatile(
+        "push {r4-r9}\n"
+        "ldrd r4, r5, [r0]\n"
+        "1:\n"
+        "ldr r6, [r1, #0]\n"
+        "ldr r7, [r2, #0]\n"
+        "ldrsb r9, [r3, #0]\n"
+        "lsl r7, r7, #1\n"
+        "mvn r8, r9\n"
+        "lsl r8, r4, r8\n"
+        "rsb r9, r9, #0\n"
+        "stmia r0!, {r6-r9}\n"
+        "ldr r6, [r1, #8]\n"
+        "ldr r7, [r2, #8]\n"
+        "ldrsb r9, [r3, #2]\n"
+        "lsl r7, r7, #1\n"
+        "mvn r8, r9\n"
+        "lsl r8, r4, r8\n"
+        "rsb r9, r9, #0\n"
+        "stmia r0!, {r6-r9}\n"
+        "ldr r6, [r1, #4]\n"
+        "ldr r7, [r2, #4]\n"
+        "ldrsb r9, [r3, #1]\n"
+        "lsl r7, r7, #1\n"
+        "mvn r8, r9\n"
+        "lsl r8, r4, r8\n"
+        "rsb r9, r9, #0\n"
+        "stmia r0!, {r6-r9}\n"
+        "ldr r6, [r1, #12]\n"
+        "ldr r7, [r2, #12]\n"
+        "ldrsb r9, [r3, #3]\n"
+        "lsl r7, r7, #1\n"
+        "mvn r8, r9\n"
+        "lsl r8, r4, r8\n"
+        "rsb r9, r9, #0\n"
+        "stmia r0!, {r6-r9}\n"
+        "add r1, r1, #16\n"
+        "add r2, r2, #16\n"
+        "add r3, r3, #4\n"
+        "subs r5, r5, #1\n"
+        "bne 1b\n"
+        "pop {r4-r9}\n"
+        "bx lr\n"
+    );
 }
 
 /* cnt columns of n zero-point bytes */
@@ -568,22 +619,20 @@ int tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const 
                 for (int32_t c0 = 0; c0 < C; c0 += DW_CG) {
                     const int32_t n = tf_min_i32(DW_CG, C - c0);
                     dw_cols_fn *const cols = n == 32 ? dw_cols32 : n == 16 ? dw_cols16
-                                             : n == 8 ? dw_cols8 : dw_cols_n;
-                    g_n = n;
+                                             : n == 8 ? dw_cols8 : NULL;
                     if (C > DW_CG || (b | oy | ox0) == 0) { /* the chunk's taps, constants */
                         for (int32_t ky = 0; ky < 3; ky++) {
                             uint32_t *d = gbuf + (ky * DW_RS + DW_NC * DW_CG) / 4;
                             const int8_t *s = filter + 3 * ky * C + c0;
-                            cols(d, s, C, 3);
+                            if (cols) {
+                                cols(d, s, C, 3);
+                            } else {
+                                dw_cols_n(d, s, C, 3, n);
+                            }
                         }
-                        for (int32_t k = 0; k < n; k++) {
-                            const int32_t c = c0 + (k & ~3) + ((k & 1) << 1) + ((k >> 1) & 1);
-                            const int32_t e = -shift[c];
-                            rq[4 * k] = mult[c];
-                            rq[4 * k + 1] = ebias[c] * 2;
-                            rq[4 * k + 2] = tf_rq_rnd(e, zp);
-                            rq[4 * k + 3] = e;
-                        }
+                        rq[0] = 2 * zp + 1;
+                        rq[1] = n / 4;
+                        dw_tab(rq, mult + c0, ebias + c0, shift + c0);
                     }
                     /* the window of channels [c0, c0 + n): zero points, input, zero points */
                     const int32_t j0 = tf_min_i32(tf_max_i32(-ix0, 0), ncols);
@@ -597,8 +646,10 @@ int tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const 
                         }
                         const int8_t *rp = in_b + ((ptrdiff_t)iy * W + ix0 + j0) * C + c0;
                         dw_fill(d, zw, j0, n);
-                        if (j1 > j0) {
+                        if (j1 > j0 && cols) {
                             cols(d + j0 * (DW_CG / 4), rp, C, j1 - j0);
+                        } else {
+                            dw_cols_n(d + j0 * (DW_CG / 4), rp, C, j1 - j0, n);
                         }
                         dw_fill(d + j1 * (DW_CG / 4), zw, ncols - j1, n);
                     }
