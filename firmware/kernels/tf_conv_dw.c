@@ -597,7 +597,7 @@ int tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const 
             return 0;
         }
     }
-    const int32_t H = p->in_h, W = p->in_w, OH = p->out_h, OW = p->out_w;
+    const int32_t H = p->in_h, W = p->in_w, OH = p->out_h, OW = p->out_w, WC = W * C;
     const int32_t zp = p->output_offset;
     const int full = p->act_min == -128 && p->act_max == 127;
     const uint32_t lo = 0x01010101u * (uint8_t)p->act_min, hi = 0x01010101u * (uint8_t)p->act_max;
@@ -637,7 +637,12 @@ int tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const 
                     /* the window of channels [c0, c0 + n): zero points, input, zero points */
                     const int32_t j0 = tf_min_i32(tf_max_i32(-ix0, 0), ncols);
                     const int32_t j1 = tf_max_i32(tf_min_i32(W - ix0, ncols), j0);
-                    for (int32_t ky = 0; ky < 3; ky++) {
+                    if (cols && j0 == 0 && j1 == ncols && iy0 >= 0 && iy0 + 3 <= H) {
+                        const int8_t *rp = in_b + ((ptrdiff_t)iy0 * W + ix0) * C + c0;
+                        for (int32_t ky = 0; ky < 3; ky++, rp += WC) {
+                            cols(gbuf + ky * (DW_RS / 4), rp, C, ncols);
+                        }
+                    } else for (int32_t ky = 0; ky < 3; ky++) {
                         const int32_t iy = iy0 + ky;
                         uint32_t *d = gbuf + ky * (DW_RS / 4);
                         if (iy < 0 || iy >= H) {
