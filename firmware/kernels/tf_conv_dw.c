@@ -334,14 +334,258 @@ static void __attribute__((naked, noinline)) dw_mac_s2(const uint8_t *g, int32_t
     );
 }
 
-/* acc as above; q: per channel in the same order {m, 2 * ebias, rnd, e}; out: the four
- * channels of 4 pixels, stride bytes apart, saturated to int8 */
-static void __attribute__((naked, noinline)) dw_rq(const int32_t *acc, const int32_t *q,
-                                                   int8_t *out, int32_t stride) {
-    (void)acc, (void)q, (void)out, (void)stride;
+/* the same for blocks of three pixels (the sums of the fourth are left as they were) */
+static void __attribute__((naked, noinline)) dw_mac3_s1(const uint8_t *g, int32_t *acc) {
+    (void)g, (void)acc;
     __asm__ volatile(
         "push {r4-r11, lr}\n"
-        "add r12, r3, r3, lsl #1\n"
+        "1:\n"
+        "ldr r10, [r0, #288]\n"
+        "ldr r11, [r0, #320]\n"
+        "ldr r12, [r0, #352]\n"
+        "sxtb16 r10, r10\n"
+        "sxtb16 r11, r11\n"
+        "sxtb16 r12, r12\n"
+        "ldr lr, [r0, #0]\n"
+        "sxtb16 lr, lr\n"
+        "smulbb r2, lr, r10\n"
+        "smultt r6, lr, r10\n"
+        "ldr lr, [r0, #32]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r11, r2\n"
+        "smlatt r6, lr, r11, r6\n"
+        "smulbb r3, lr, r10\n"
+        "smultt r7, lr, r10\n"
+        "ldr lr, [r0, #64]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r12, r2\n"
+        "smlatt r6, lr, r12, r6\n"
+        "smlabb r3, lr, r11, r3\n"
+        "smlatt r7, lr, r11, r7\n"
+        "smulbb r4, lr, r10\n"
+        "smultt r8, lr, r10\n"
+        "ldr lr, [r0, #96]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r12, r3\n"
+        "smlatt r7, lr, r12, r7\n"
+        "smlabb r4, lr, r11, r4\n"
+        "smlatt r8, lr, r11, r8\n"
+        "ldr lr, [r0, #128]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r12, r4\n"
+        "smlatt r8, lr, r12, r8\n"
+        "ldr r10, [r0, #672]\n"
+        "ldr r11, [r0, #704]\n"
+        "ldr r12, [r0, #736]\n"
+        "sxtb16 r10, r10\n"
+        "sxtb16 r11, r11\n"
+        "sxtb16 r12, r12\n"
+        "ldr lr, [r0, #384]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r10, r2\n"
+        "smlatt r6, lr, r10, r6\n"
+        "ldr lr, [r0, #416]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r11, r2\n"
+        "smlatt r6, lr, r11, r6\n"
+        "smlabb r3, lr, r10, r3\n"
+        "smlatt r7, lr, r10, r7\n"
+        "ldr lr, [r0, #448]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r12, r2\n"
+        "smlatt r6, lr, r12, r6\n"
+        "smlabb r3, lr, r11, r3\n"
+        "smlatt r7, lr, r11, r7\n"
+        "smlabb r4, lr, r10, r4\n"
+        "smlatt r8, lr, r10, r8\n"
+        "ldr lr, [r0, #480]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r12, r3\n"
+        "smlatt r7, lr, r12, r7\n"
+        "smlabb r4, lr, r11, r4\n"
+        "smlatt r8, lr, r11, r8\n"
+        "ldr lr, [r0, #512]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r12, r4\n"
+        "smlatt r8, lr, r12, r8\n"
+        "ldr r10, [r0, #1056]\n"
+        "ldr r11, [r0, #1088]\n"
+        "ldr r12, [r0, #1120]\n"
+        "sxtb16 r10, r10\n"
+        "sxtb16 r11, r11\n"
+        "sxtb16 r12, r12\n"
+        "ldr lr, [r0, #768]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r10, r2\n"
+        "smlatt r6, lr, r10, r6\n"
+        "ldr lr, [r0, #800]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r11, r2\n"
+        "smlatt r6, lr, r11, r6\n"
+        "smlabb r3, lr, r10, r3\n"
+        "smlatt r7, lr, r10, r7\n"
+        "ldr lr, [r0, #832]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r12, r2\n"
+        "smlatt r6, lr, r12, r6\n"
+        "smlabb r3, lr, r11, r3\n"
+        "smlatt r7, lr, r11, r7\n"
+        "smlabb r4, lr, r10, r4\n"
+        "smlatt r8, lr, r10, r8\n"
+        "ldr lr, [r0, #864]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r12, r3\n"
+        "smlatt r7, lr, r12, r7\n"
+        "smlabb r4, lr, r11, r4\n"
+        "smlatt r8, lr, r11, r8\n"
+        "ldr lr, [r0, #896]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r12, r4\n"
+        "smlatt r8, lr, r12, r8\n"
+        "stmia r1!, {r2-r9}\n"
+        "tst r0, #1\n"
+        "add r0, r0, #1\n"
+        "beq 1b\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+
+static void __attribute__((naked, noinline)) dw_mac3_s2(const uint8_t *g, int32_t *acc) {
+    (void)g, (void)acc;
+    __asm__ volatile(
+        "push {r4-r11, lr}\n"
+        "1:\n"
+        "ldr r10, [r0, #288]\n"
+        "ldr r11, [r0, #320]\n"
+        "ldr r12, [r0, #352]\n"
+        "sxtb16 r10, r10\n"
+        "sxtb16 r11, r11\n"
+        "sxtb16 r12, r12\n"
+        "ldr lr, [r0, #0]\n"
+        "sxtb16 lr, lr\n"
+        "smulbb r2, lr, r10\n"
+        "smultt r6, lr, r10\n"
+        "ldr lr, [r0, #32]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r11, r2\n"
+        "smlatt r6, lr, r11, r6\n"
+        "ldr lr, [r0, #64]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r12, r2\n"
+        "smlatt r6, lr, r12, r6\n"
+        "smulbb r3, lr, r10\n"
+        "smultt r7, lr, r10\n"
+        "ldr lr, [r0, #96]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r11, r3\n"
+        "smlatt r7, lr, r11, r7\n"
+        "ldr lr, [r0, #128]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r12, r3\n"
+        "smlatt r7, lr, r12, r7\n"
+        "smulbb r4, lr, r10\n"
+        "smultt r8, lr, r10\n"
+        "ldr lr, [r0, #160]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r11, r4\n"
+        "smlatt r8, lr, r11, r8\n"
+        "ldr lr, [r0, #192]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r12, r4\n"
+        "smlatt r8, lr, r12, r8\n"
+        "ldr r10, [r0, #672]\n"
+        "ldr r11, [r0, #704]\n"
+        "ldr r12, [r0, #736]\n"
+        "sxtb16 r10, r10\n"
+        "sxtb16 r11, r11\n"
+        "sxtb16 r12, r12\n"
+        "ldr lr, [r0, #384]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r10, r2\n"
+        "smlatt r6, lr, r10, r6\n"
+        "ldr lr, [r0, #416]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r11, r2\n"
+        "smlatt r6, lr, r11, r6\n"
+        "ldr lr, [r0, #448]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r12, r2\n"
+        "smlatt r6, lr, r12, r6\n"
+        "smlabb r3, lr, r10, r3\n"
+        "smlatt r7, lr, r10, r7\n"
+        "ldr lr, [r0, #480]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r11, r3\n"
+        "smlatt r7, lr, r11, r7\n"
+        "ldr lr, [r0, #512]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r12, r3\n"
+        "smlatt r7, lr, r12, r7\n"
+        "smlabb r4, lr, r10, r4\n"
+        "smlatt r8, lr, r10, r8\n"
+        "ldr lr, [r0, #544]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r11, r4\n"
+        "smlatt r8, lr, r11, r8\n"
+        "ldr lr, [r0, #576]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r12, r4\n"
+        "smlatt r8, lr, r12, r8\n"
+        "ldr r10, [r0, #1056]\n"
+        "ldr r11, [r0, #1088]\n"
+        "ldr r12, [r0, #1120]\n"
+        "sxtb16 r10, r10\n"
+        "sxtb16 r11, r11\n"
+        "sxtb16 r12, r12\n"
+        "ldr lr, [r0, #768]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r10, r2\n"
+        "smlatt r6, lr, r10, r6\n"
+        "ldr lr, [r0, #800]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r11, r2\n"
+        "smlatt r6, lr, r11, r6\n"
+        "ldr lr, [r0, #832]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r2, lr, r12, r2\n"
+        "smlatt r6, lr, r12, r6\n"
+        "smlabb r3, lr, r10, r3\n"
+        "smlatt r7, lr, r10, r7\n"
+        "ldr lr, [r0, #864]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r11, r3\n"
+        "smlatt r7, lr, r11, r7\n"
+        "ldr lr, [r0, #896]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r3, lr, r12, r3\n"
+        "smlatt r7, lr, r12, r7\n"
+        "smlabb r4, lr, r10, r4\n"
+        "smlatt r8, lr, r10, r8\n"
+        "ldr lr, [r0, #928]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r11, r4\n"
+        "smlatt r8, lr, r11, r8\n"
+        "ldr lr, [r0, #960]\n"
+        "sxtb16 lr, lr\n"
+        "smlabb r4, lr, r12, r4\n"
+        "smlatt r8, lr, r12, r8\n"
+        "stmia r1!, {r2-r9}\n"
+        "tst r0, #1\n"
+        "add r0, r0, #1\n"
+        "beq 1b\n"
+        "pop {r4-r11, pc}\n"
+    );
+}
+
+/* acc as above; q: per channel in the same order {m, 2 * ebias, rnd, e}; out: the four
+ * channels of pixels 0, 1, 2 at out, out + stride, out + 2 * stride and pixel 3 at
+ * out + off3, saturated to int8 */
+static void __attribute__((naked, noinline)) dw_rq(const int32_t *acc, const int32_t *q,
+                                                   int8_t *out, int32_t stride, int32_t off3) {
+    (void)acc, (void)q, (void)out, (void)stride, (void)off3;
+    __asm__ volatile(
+        "push {r4-r11, lr}\n"
+        "ldr r12, [sp, #36]\n"
         "ldmia r1!, {r4-r7}\n"
         "ldmia r0!, {r8-r11}\n"
         "add r8, r5, r8, lsl #1\n"
@@ -606,14 +850,16 @@ int tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const 
     int32_t acc[16];
     uint32_t tile[4];
     const uint32_t zw = 0x01010101u * (uint8_t)(-p->input_offset);
-    void (*const mac)(const uint8_t *, int32_t *) = S == 1 ? dw_mac_s1 : dw_mac_s2;
     for (int32_t b = 0; b < p->batches; b++) {
         const int8_t *in_b = input + (ptrdiff_t)b * H * W * C;
         for (int32_t oy = 0; oy < OH; oy++) {
             const int32_t iy0 = oy * S - p->pad_top;
-            for (int32_t ox0 = 0; ox0 < OW; ox0 += 4) {
+            for (int32_t ox0 = 0, np; ox0 < OW; ox0 += np) {
+                /* blocks of 4, and of 3 for the last 3 or 6 pixels of a row */
+                np = OW - ox0 == 3 || OW - ox0 == 6 ? 3 : tf_min_i32(4, OW - ox0);
+                void (*const mac)(const uint8_t *, int32_t *) =
+                    np == 3 ? (S == 1 ? dw_mac3_s1 : dw_mac3_s2) : (S == 1 ? dw_mac_s1 : dw_mac_s2);
                 int8_t *out_b = output + (((ptrdiff_t)b * OH + oy) * OW + ox0) * C;
-                const int32_t np = tf_min_i32(4, OW - ox0);
                 const int32_t ncols = (np - 1) * S + 3;
                 const int32_t ix0 = ox0 * S - p->pad_left;
                 for (int32_t c0 = 0; c0 < C; c0 += DW_CG) {
@@ -661,11 +907,12 @@ int tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const 
                     for (int32_t k = 0; k < n; k += 4) {
                         mac((const uint8_t *)gbuf + k, acc);
                         int8_t *o = out_b + c0 + k;
-                        if (np == 4 && full) {
-                            dw_rq(acc, rq + 4 * k, o, C);
+                        if (np >= 3 && full) {
+                            dw_rq(acc, rq + 4 * k, o, C,
+                                  np == 4 ? 3 * C : (int32_t)((uintptr_t)tile - (uintptr_t)o));
                             continue;
                         }
-                        dw_rq(acc, rq + 4 * k, (int8_t *)tile, 4);
+                        dw_rq(acc, rq + 4 * k, (int8_t *)tile, 4, 12);
                         for (int32_t q = 0; q < np; q++, o += C) {
                             *(tf_u32_unaligned *)(void *)o = full ? tile[q]
                                                                   : dw_clamp8(tile[q], lo, hi);
