@@ -825,8 +825,10 @@ static inline uint32_t dw_clamp8(uint32_t x, uint32_t lo, uint32_t hi) {
     return x;
 }
 
-int tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8_t *filter,
-                         const int32_t *ebias, const int32_t *mult, const int8_t *shift,
+/* the driver is not the hot part: optimized for size */
+__attribute__((optimize("Os"))) int
+tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8_t *filter,
+                     const int32_t *ebias, const int32_t *mult, const int8_t *shift,
                          int8_t *output) {
     const tf_conv_params_t P = *pp, *p = &P;
     const int32_t C = p->in_c, S = p->stride_w;
