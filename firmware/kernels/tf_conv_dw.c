@@ -36,12 +36,28 @@
 #define DW_RS ((DW_NC + 3) * DW_CG)        /* bytes per buffer row: input, then 3 taps */
 #define DW_EB_MAX ((1 << 30) - (1 << 19))  /* |ebias| bound that keeps 2 * acc in int32 */
 
-/* g: the buffer plus the four channels' offset in the chunk; acc: 16 sums without the
- * bias, [pass][lane][pixel]: channels 0, 2, 1, 3 of four pixels each. */
-static void __attribute__((naked, noinline)) dw_mac_s1(const uint8_t *g, int32_t *acc) {
-    (void)g, (void)acc;
+/* The context of the loops over the groups of four channels of a chunk. */
+typedef struct {
+    const int32_t *q;  /* the group's requantization constants (dw_tab) */
+    int8_t *out;       /* its first output byte */
+    int32_t stride;    /* bytes between output pixels 0, 1, 2 */
+    int32_t off3;      /* offset of output pixel 3 from pixel 0 */
+    const uint8_t *g;  /* the buffer plus the group's offset in the chunk */
+    int32_t count;     /* groups left */
+    int32_t acc[16];   /* sums without the bias, [pass][lane][pixel]: channels 0, 2, 1, 3 */
+} dw_ctx_t;
+
+/* For each group: the 16 sums of 4 channels x 4 pixels (3 for dw_mac3_*) into ctx->acc,
+ * then tf_dw_rqg. */
+static void __attribute__((naked, noinline)) dw_mac_s1(dw_ctx_t *ctx) {
+    (void)ctx;
     __asm__ volatile(
         "push {r4-r11, lr}\n"
+        "push {r0}\n"
+        "2:\n"
+        "ldr r1, [sp]\n"
+        "ldr r0, [r1, #16]\n"
+        "add r1, r1, #24\n"
         "1:\n"
         "ldr r10, [r0, #288]\n"
         "ldr r11, [r0, #320]\n"
@@ -173,14 +189,22 @@ static void __attribute__((naked, noinline)) dw_mac_s1(const uint8_t *g, int32_t
         "tst r0, #1\n"
         "add r0, r0, #1\n"
         "beq 1b\n"
+        "bl tf_dw_rqg\n"
+        "bne 2b\n"
+        "pop {r0}\n"
         "pop {r4-r11, pc}\n"
     );
 }
 
-static void __attribute__((naked, noinline)) dw_mac_s2(const uint8_t *g, int32_t *acc) {
-    (void)g, (void)acc;
+static void __attribute__((naked, noinline)) dw_mac_s2(dw_ctx_t *ctx) {
+    (void)ctx;
     __asm__ volatile(
         "push {r4-r11, lr}\n"
+        "push {r0}\n"
+        "2:\n"
+        "ldr r1, [sp]\n"
+        "ldr r0, [r1, #16]\n"
+        "add r1, r1, #24\n"
         "1:\n"
         "ldr r10, [r0, #288]\n"
         "ldr r11, [r0, #320]\n"
@@ -330,15 +354,23 @@ static void __attribute__((naked, noinline)) dw_mac_s2(const uint8_t *g, int32_t
         "tst r0, #1\n"
         "add r0, r0, #1\n"
         "beq 1b\n"
+        "bl tf_dw_rqg\n"
+        "bne 2b\n"
+        "pop {r0}\n"
         "pop {r4-r11, pc}\n"
     );
 }
 
-/* the same for blocks of three pixels (the sums of the fourth are left as they were) */
-static void __attribute__((naked, noinline)) dw_mac3_s1(const uint8_t *g, int32_t *acc) {
-    (void)g, (void)acc;
+/* the same for blocks of three pixels (the fourth is stored to out + off3 regardless) */
+static void __attribute__((naked, noinline)) dw_mac3_s1(dw_ctx_t *ctx) {
+    (void)ctx;
     __asm__ volatile(
         "push {r4-r11, lr}\n"
+        "push {r0}\n"
+        "2:\n"
+        "ldr r1, [sp]\n"
+        "ldr r0, [r1, #16]\n"
+        "add r1, r1, #24\n"
         "1:\n"
         "ldr r10, [r0, #288]\n"
         "ldr r11, [r0, #320]\n"
@@ -446,14 +478,22 @@ static void __attribute__((naked, noinline)) dw_mac3_s1(const uint8_t *g, int32_
         "tst r0, #1\n"
         "add r0, r0, #1\n"
         "beq 1b\n"
+        "bl tf_dw_rqg\n"
+        "bne 2b\n"
+        "pop {r0}\n"
         "pop {r4-r11, pc}\n"
     );
 }
 
-static void __attribute__((naked, noinline)) dw_mac3_s2(const uint8_t *g, int32_t *acc) {
-    (void)g, (void)acc;
+static void __attribute__((naked, noinline)) dw_mac3_s2(dw_ctx_t *ctx) {
+    (void)ctx;
     __asm__ volatile(
         "push {r4-r11, lr}\n"
+        "push {r0}\n"
+        "2:\n"
+        "ldr r1, [sp]\n"
+        "ldr r0, [r1, #16]\n"
+        "add r1, r1, #24\n"
         "1:\n"
         "ldr r10, [r0, #288]\n"
         "ldr r11, [r0, #320]\n"
@@ -573,19 +613,25 @@ static void __attribute__((naked, noinline)) dw_mac3_s2(const uint8_t *g, int32_
         "tst r0, #1\n"
         "add r0, r0, #1\n"
         "beq 1b\n"
+        "bl tf_dw_rqg\n"
+        "bne 2b\n"
+        "pop {r0}\n"
         "pop {r4-r11, pc}\n"
     );
 }
 
-/* acc as above; q: per channel in the same order {m, 2 * ebias, rnd, e}; out: the four
- * channels of pixels 0, 1, 2 at out, out + stride, out + 2 * stride and pixel 3 at
- * out + off3, saturated to int8 */
-static void __attribute__((naked, noinline)) dw_rq(const int32_t *acc, const int32_t *q,
-                                                   int8_t *out, int32_t stride, int32_t off3) {
-    (void)acc, (void)q, (void)out, (void)stride, (void)off3;
+/* Requantizes one group and steps the context to the next: called by the loops above
+ * (a branch with link, not a C call) with the context at [sp, #4] once it pushed lr.
+ * Per channel in acc's order, q holds {m, 2 * ebias, rnd, e}; the four channels of
+ * pixels 0, 1, 2 go to out, out + stride, out + 2 * stride and of pixel 3 to out + off3,
+ * saturated to int8. Returns with Z set after the last group. Not static: the assembly
+ * calls it by name. */
+void __attribute__((naked, noinline, used)) tf_dw_rqg(void) {
     __asm__ volatile(
-        "push {r4-r11, lr}\n"
-        "ldr r12, [sp, #36]\n"
+        "push {lr}\n"
+        "ldr lr, [sp, #4]\n"
+        "add r0, lr, #24\n"
+        "ldm lr, {r1, r2, r3, r12}\n"
         "ldmia r1!, {r4-r7}\n"
         "ldmia r0!, {r8-r11}\n"
         "add r8, r5, r8, lsl #1\n"
@@ -693,7 +739,16 @@ static void __attribute__((naked, noinline)) dw_rq(const int32_t *acc, const int
         "asr r11, r11, r7\n"
         "ssat r11, #8, r11\n"
         "strb r11, [r2, r12]\n"
-        "pop {r4-r11, pc}\n"
+        "ldr lr, [sp, #4]\n"
+        "add r2, r2, #1\n"
+        "ldr r0, [lr, #16]\n"
+        "ldr r3, [lr, #20]\n"
+        "add r0, r0, #4\n"
+        "str r0, [lr, #16]\n"
+        "stm lr, {r1, r2}\n"
+        "subs r3, r3, #1\n"
+        "str r3, [lr, #20]\n"
+        "pop {pc}\n"
     );
 }
 
@@ -849,8 +904,8 @@ tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8
     const uint32_t lo = 0x01010101u * (uint8_t)p->act_min, hi = 0x01010101u * (uint8_t)p->act_max;
     uint32_t gbuf[(3 * DW_RS + 4) / 4] = {0}; /* +4: the odd pass reads one byte further */
     int32_t rq[4 * DW_CG];
-    int32_t acc[16];
-    uint32_t tile[4];
+    dw_ctx_t X;
+    uint32_t tile[4], spill[DW_CG / 4 + 1]; /* spill: pixel 3 of blocks of 3 */
     const uint32_t zw = 0x01010101u * (uint8_t)(-p->input_offset);
     for (int32_t b = 0; b < p->batches; b++) {
         const int8_t *in_b = input + (ptrdiff_t)b * H * W * C;
@@ -859,7 +914,7 @@ tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8
             for (int32_t ox0 = 0, np; ox0 < OW; ox0 += np) {
                 /* blocks of 4, and of 3 for the last 3 or 6 pixels of a row */
                 np = OW - ox0 == 3 || OW - ox0 == 6 ? 3 : tf_min_i32(4, OW - ox0);
-                void (*const mac)(const uint8_t *, int32_t *) =
+                void (*const run)(dw_ctx_t *) =
                     np == 3 ? (S == 1 ? dw_mac3_s1 : dw_mac3_s2) : (S == 1 ? dw_mac_s1 : dw_mac_s2);
                 int8_t *out_b = output + (((ptrdiff_t)b * OH + oy) * OW + ox0) * C;
                 const int32_t ncols = (np - 1) * S + 3;
@@ -906,15 +961,23 @@ tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8
                         }
                         dw_fill(d + j1 * (DW_CG / 4), zw, ncols - j1, n);
                     }
-                    for (int32_t k = 0; k < n; k += 4) {
-                        mac((const uint8_t *)gbuf + k, acc);
+                    X.g = (const uint8_t *)gbuf;
+                    X.q = rq;
+                    if (np >= 3 && full) { /* straight into the output */
+                        X.out = out_b + c0;
+                        X.stride = C;
+                        X.off3 = np == 4 ? 3 * C : (int32_t)((uintptr_t)spill - (uintptr_t)X.out);
+                        X.count = n / 4;
+                        run(&X);
+                        continue;
+                    }
+                    for (int32_t k = 0; k < n; k += 4) { /* through a 4x4 tile */
+                        X.out = (int8_t *)tile;
+                        X.stride = 4;
+                        X.off3 = 12;
+                        X.count = 1;
+                        run(&X);
                         int8_t *o = out_b + c0 + k;
-                        if (np >= 3 && full) {
-                            dw_rq(acc, rq + 4 * k, o, C,
-                                  np == 4 ? 3 * C : (int32_t)((uintptr_t)tile - (uintptr_t)o));
-                            continue;
-                        }
-                        dw_rq(acc, rq + 4 * k, (int8_t *)tile, 4, 12);
                         for (int32_t q = 0; q < np; q++, o += C) {
                             *(tf_u32_unaligned *)(void *)o = full ? tile[q]
                                                                   : dw_clamp8(tile[q], lo, hi);
