@@ -1,29 +1,33 @@
 /*
- * DEPTHWISE_CONV_2D, int8, depth multiplier 1, 3x3 window, stride 1 or 2, on cores with
- * the DSP extension and no Helium.
+ * DEPTHWISE_CONV_2D, int8, depth multiplier 1, 3x3 window, stride 1 or 2, channels a
+ * multiple of 4, on cores with the DSP extension and no Helium.
  *
- * Output pixels go in raster order in blocks of up to four along a row. For each block
- * and each chunk of up to DW_CG channels, the block's input window (3 rows of 3 + 3 *
- * stride pixels) is first copied into a stack buffer, zero-point bytes where it falls in
- * the padding: a padding tap then adds zp * w, which cancels the folded
+ * Output pixels go in raster order in blocks of four along a row (three for the last 3
+ * or 6 of a row; fewer are computed as four and only those stored). For each block and
+ * each chunk of up to DW_CG channels, the block's input window (3 rows of 3 + 3 * stride
+ * pixels) is first copied into a stack buffer with LDM/STM, zero-point bytes where it
+ * falls in the padding: a padding tap then adds zp * w, which cancels the folded
  * input_offset * w of the effective bias exactly. The chunk's 3x3 filter taps sit in the
  * same buffer, three more "columns" per row, so one pointer addresses everything with
- * immediate offsets. Per four channels, dw_mac_s1/dw_mac_s2 run two passes (channels
- * 0,2 from SXTB16 of a word, channels 1,3 from the word one byte further on), each with
- * 2 channels x 4 pixels of accumulators in registers, streaming the window's columns:
- * every unpacked column feeds all the pixels whose window contains it, one SMLABB/SMLATT
- * per multiply-accumulate. dw_rq then requantizes the 16 sums with per-channel constants
- * prepared once per chunk, straight into the output, or into a 4x4 tile when the block is
- * short or the activation clamps further.
- * Pixels past the end of a row (blocks of fewer than four) are computed on leftover
- * buffer columns and never stored.
+ * immediate offsets. Then, per four channels, the dw_mac* loops (generated assembly)
+ * run two passes (channels 0,2 from SXTB16 of a word, channels 1,3 from the word one
+ * byte further on), each with 2 channels x 4 pixels of accumulators in registers,
+ * streaming the window's columns: every unpacked column feeds all the pixels whose
+ * window contains it, one SMLABB/SMLATT per multiply-accumulate; tf_dw_rqg requantizes
+ * the 16 sums with per-channel constants prepared once per chunk (dw_tab), straight into
+ * the output (or into a 4x4 tile when the block is short or the activation clamps
+ * further). A block's window is read entirely before any of its output is written.
  *
  * Requantization is tf_requant.h's in fewer instructions, equal to the bit: with
- * acc2 = 2 * acc (no overflow: |ebias| is bounded below, |sum x*w| <= 9 * 2^14),
+ * acc2 = 2 * acc (no overflow: |ebias| <= DW_EB_MAX is checked, |sum x*w| <= 9 * 2^14),
  *   tf_rq_h(acc, m) = floor((acc2 * m + 2^31) / 2^32)            (SMMULR)
  * and when every multiplier m > 2^30, h < 0 exactly when acc < 0, so
- *   h + (h >> 31) + rnd = SMMLAR(acc2, m, rnd + (acc2 >> 31)).
- * Layers where that does not hold are declined (the general kernels run).
+ *   h + (h >> 31) + rnd = SMMLAR(acc2, m, rnd + (acc2 >> 31)),
+ * then ASR by e, SSAT: six instructions an output with the store. Layers where that does
+ * not hold are declined, and the general kernels in tf_conv.c run.
+ *
+ * The assembly is generated (unrolled: column offsets are immediates); the layout
+ * constants below are baked into it.
  */
 #include "tf_conv_fast.h"
 
@@ -884,7 +888,7 @@ static inline uint32_t dw_clamp8(uint32_t x, uint32_t lo, uint32_t hi) {
 __attribute__((optimize("Os"))) int
 tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8_t *filter,
                      const int32_t *ebias, const int32_t *mult, const int8_t *shift,
-                         int8_t *output) {
+                     int8_t *output) {
     const tf_conv_params_t P = *pp, *p = &P;
     const int32_t C = p->in_c, S = p->stride_w;
     if (p->rq_fast != 1 || p->depth_multiplier != 1 || p->k_h != 3 || p->k_w != 3 ||
