@@ -38,7 +38,7 @@ def _spec(seed: int = 23) -> list[dict]:
 
     return [
         group([5, 1, 4], both(["same"], 0)),                  # one pixel wide: padding both sides
-        group([3, 2, 8], both(["same"], 1)),                  # two wide, three high
+        group([1, 2, 8], both(["same"], 1)),                  # one high, two wide
         group([4, 3, 12], both(["same", "valid"], 2)),        # three wide
         group([6, 5, 20], both(["same", "valid"], 0)),        # five wide: a block of 4 and of 1
         group([7, 9, 36], both(["same", "valid"], 1)),        # a full chunk and one of 4 channels
