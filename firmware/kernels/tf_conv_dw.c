@@ -911,6 +911,10 @@ tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8
     dw_ctx_t X;
     uint32_t tile[4], spill[DW_CG / 4 + 1]; /* spill: pixel 3 of blocks of 3 */
     const uint32_t zw = 0x01010101u * (uint8_t)(-p->input_offset);
+    uint32_t zpb[DW_CG / 4];
+    for (int32_t i = 0; i < DW_CG / 4; i++) {
+        zpb[i] = zw;
+    }
     for (int32_t b = 0; b < p->batches; b++) {
         const int8_t *in_b = input + (ptrdiff_t)b * H * W * C;
         for (int32_t oy = 0; oy < OH; oy++) {
@@ -949,6 +953,25 @@ tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8
                         for (int32_t ky = 0; ky < 3; ky++, rp += WC) {
                             cols(gbuf + ky * (DW_RS / 4), rp, C, ncols);
                         }
+                    } else if (cols) { /* zero points copied from zpb with stride 0 */
+                        for (int32_t ky = 0; ky < 3; ky++) {
+                            const int32_t iy = iy0 + ky;
+                            uint32_t *d = gbuf + ky * (DW_RS / 4);
+                            if (iy < 0 || iy >= H) {
+                                cols(d, zpb, 0, ncols);
+                                continue;
+                            }
+                            if (j0 > 0) {
+                                cols(d, zpb, 0, j0);
+                            }
+                            if (j1 > j0) { /* (the copies need a count above 0) */
+                                cols(d + j0 * (DW_CG / 4),
+                                     in_b + ((ptrdiff_t)iy * W + ix0 + j0) * C + c0, C, j1 - j0);
+                            }
+                            if (ncols > j1) {
+                                cols(d + j1 * (DW_CG / 4), zpb, 0, ncols - j1);
+                            }
+                        }
                     } else for (int32_t ky = 0; ky < 3; ky++) {
                         const int32_t iy = iy0 + ky;
                         uint32_t *d = gbuf + ky * (DW_RS / 4);
@@ -958,11 +981,7 @@ tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8
                         }
                         const int8_t *rp = in_b + ((ptrdiff_t)iy * W + ix0 + j0) * C + c0;
                         dw_fill(d, zw, j0, n);
-                        if (j1 > j0 && cols) {
-                            cols(d + j0 * (DW_CG / 4), rp, C, j1 - j0);
-                        } else {
-                            dw_cols_n(d + j0 * (DW_CG / 4), rp, C, j1 - j0, n);
-                        }
+                        dw_cols_n(d + j0 * (DW_CG / 4), rp, C, j1 - j0, n);
                         dw_fill(d + j1 * (DW_CG / 4), zw, ncols - j1, n);
                     }
                     X.g = (const uint8_t *)gbuf;
