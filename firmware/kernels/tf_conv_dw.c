@@ -757,7 +757,6 @@ void __attribute__((naked, noinline, used)) tf_dw_rqg(void) {
 }
 
 /* cnt > 0 columns of 32, 16 or 8 bytes: from s, C bytes apart, to d, DW_CG bytes apart */
-typedef void dw_cols_fn(uint32_t *d, const int8_t *s, int32_t C, int32_t cnt);
 
 static void __attribute__((naked, noinline)) dw_cols32(uint32_t *d, const int8_t *s, int32_t C,
                                                        int32_t cnt) {
@@ -850,6 +849,22 @@ static void dw_cols_n(uint32_t *d, const int8_t *s, int32_t C, int32_t cnt, int3
     }
 }
 
+/* cnt > 0 columns of n bytes; direct calls (no function pointers: the firmware's stack
+ * bound follows GCC's static call graph) */
+static inline __attribute__((always_inline)) void dw_cols(int32_t n, uint32_t *d,
+                                                          const int8_t *s, int32_t C,
+                                                          int32_t cnt) {
+    if (n == 32) {
+        dw_cols32(d, s, C, cnt);
+    } else if (n == 16) {
+        dw_cols16(d, s, C, cnt);
+    } else if (n == 8) {
+        dw_cols8(d, s, C, cnt);
+    } else {
+        dw_cols_n(d, s, C, cnt, n);
+    }
+}
+
 /* the requantization constants of ngroups groups of four channels, in dw_rq's order:
  * {m, 2 * ebias, rnd = (2 * zp + 1) << (e - 1), e} for channels 0, 2, 1, 3; q[0] and
  * q[1] hold 2 * zp + 1 and ngroups on entry */
@@ -911,6 +926,19 @@ static void dw_fill(uint32_t *d, uint32_t zw, int32_t cnt, int32_t n) {
     }
 }
 
+/* the groups of a chunk with dw_mac_s1, dw_mac_s2, dw_mac3_s1 or dw_mac3_s2 (v 0..3) */
+static inline __attribute__((always_inline)) void dw_run(int v, dw_ctx_t *X) {
+    if (v == 0) {
+        dw_mac_s1(X);
+    } else if (v == 1) {
+        dw_mac_s2(X);
+    } else if (v == 2) {
+        dw_mac3_s1(X);
+    } else {
+        dw_mac3_s2(X);
+    }
+}
+
 /* byte-wise max(x, lo) and min(x, hi) */
 static inline uint32_t dw_clamp8(uint32_t x, uint32_t lo, uint32_t hi) {
     uint32_t t;
@@ -950,6 +978,7 @@ tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8
     for (int32_t i = 0; i < DW_CG / 4; i++) {
         zpb[i] = zw;
     }
+    const int8_t *const zsrc = (const int8_t *)(const void *)zpb;
     for (int32_t b = 0; b < p->batches; b++) {
         const int8_t *in_b = input + (ptrdiff_t)b * H * W * C;
         for (int32_t oy = 0; oy < OH; oy++) {
@@ -957,24 +986,18 @@ tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8
             for (int32_t ox0 = 0, np; ox0 < OW; ox0 += np) {
                 /* blocks of 4, and of 3 for the last 3 or 6 pixels of a row */
                 np = OW - ox0 == 3 || OW - ox0 == 6 ? 3 : tf_min_i32(4, OW - ox0);
-                void (*const run)(dw_ctx_t *) =
-                    np == 3 ? (S == 1 ? dw_mac3_s1 : dw_mac3_s2) : (S == 1 ? dw_mac_s1 : dw_mac_s2);
+                const int v = (np == 3) * 2 + (S == 2); /* which dw_mac* */
                 int8_t *out_b = output + (((ptrdiff_t)b * OH + oy) * OW + ox0) * C;
                 const int32_t ncols = (np - 1) * S + 3;
                 const int32_t ix0 = ox0 * S - p->pad_left;
                 for (int32_t c0 = 0; c0 < C; c0 += DW_CG) {
                     const int32_t n = tf_min_i32(DW_CG, C - c0);
-                    dw_cols_fn *const cols = n == 32 ? dw_cols32 : n == 16 ? dw_cols16
-                                             : n == 8 ? dw_cols8 : NULL;
+                    const int cols = n == 32 || n == 16 || n == 8; /* by dw_cols32/16/8 */
                     if (C > DW_CG || (b | oy | ox0) == 0) { /* the chunk's taps, constants */
                         for (int32_t ky = 0; ky < 3; ky++) {
                             uint32_t *d = gbuf + (ky * DW_RS + DW_NC * DW_CG) / 4;
                             const int8_t *s = filter + 3 * ky * C + c0;
-                            if (cols) {
-                                cols(d, s, C, 3);
-                            } else {
-                                dw_cols_n(d, s, C, 3, n);
-                            }
+                            dw_cols(n, d, s, C, 3);
                         }
                         rq[0] = 2 * zp + 1;
                         rq[1] = n / 4;
@@ -988,25 +1011,25 @@ tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8
                         if (C == 8 && (ncols == 6 || ncols == 9)) {
                             dw_win8(gbuf, rp, WC, ncols);
                         } else for (int32_t ky = 0; ky < 3; ky++, rp += WC) {
-                            cols(gbuf + ky * (DW_RS / 4), rp, C, ncols);
+                            dw_cols(n, gbuf + ky * (DW_RS / 4), rp, C, ncols);
                         }
                     } else if (cols) { /* zero points copied from zpb with stride 0 */
                         for (int32_t ky = 0; ky < 3; ky++) {
                             const int32_t iy = iy0 + ky;
                             uint32_t *d = gbuf + ky * (DW_RS / 4);
                             if (iy < 0 || iy >= H) {
-                                cols(d, zpb, 0, ncols);
+                                dw_cols(n, d, zsrc, 0, ncols);
                                 continue;
                             }
                             if (j0 > 0) {
-                                cols(d, zpb, 0, j0);
+                                dw_cols(n, d, zsrc, 0, j0);
                             }
                             if (j1 > j0) { /* (the copies need a count above 0) */
-                                cols(d + j0 * (DW_CG / 4),
-                                     in_b + ((ptrdiff_t)iy * W + ix0 + j0) * C + c0, C, j1 - j0);
+                                dw_cols(n, d + j0 * (DW_CG / 4),
+                                        in_b + ((ptrdiff_t)iy * W + ix0 + j0) * C + c0, C, j1 - j0);
                             }
                             if (ncols > j1) {
-                                cols(d + j1 * (DW_CG / 4), zpb, 0, ncols - j1);
+                                dw_cols(n, d + j1 * (DW_CG / 4), zsrc, 0, ncols - j1);
                             }
                         }
                     } else for (int32_t ky = 0; ky < 3; ky++) {
@@ -1028,7 +1051,7 @@ tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8
                         X.stride = C;
                         X.off3 = np == 4 ? 3 * C : (int32_t)((uintptr_t)spill - (uintptr_t)X.out);
                         X.count = n / 4;
-                        run(&X);
+                        dw_run(v, &X);
                         continue;
                     }
                     for (int32_t k = 0; k < n; k += 4) { /* through a 4x4 tile */
@@ -1036,7 +1059,7 @@ tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8
                         X.stride = 4;
                         X.off3 = 12;
                         X.count = 1;
-                        run(&X);
+                        dw_run(v, &X);
                         int8_t *o = out_b + c0 + k;
                         for (int32_t q = 0; q < np; q++, o += C) {
                             *(tf_u32_unaligned *)(void *)o = full ? tile[q]
