@@ -756,56 +756,64 @@ void __attribute__((naked, noinline, used)) tf_dw_rqg(void) {
     );
 }
 
-/* cnt > 0 columns of 32, 16 or 8 bytes: from s, C bytes apart, to d, DW_CG bytes apart */
-
-static void __attribute__((naked, noinline)) dw_cols32(uint32_t *d, const int8_t *s, int32_t C,
-                                                       int32_t cnt) {
+/* Columns of a window into the buffer: cnt = (n << 16) | count columns of n bytes (a
+ * multiple of 4, at most DW_CG), from s, C bytes apart (C = 0: the same block each time),
+ * to d, DW_CG bytes apart; LDM/STM for 32, 16 and 8 bytes, a word loop otherwise. */
+static void __attribute__((naked, noinline)) dw_cols(uint32_t *d, const int8_t *s, int32_t C,
+                                                     uint32_t cnt) {
     (void)d, (void)s, (void)C, (void)cnt;
     __asm__ volatile(
         "push {r4-r11}\n"
+        "lsr r12, r3, #16\n"
+        "uxth r3, r3\n"
+        "cbz r3, 9f\n"
+        "cmp r12, #32\n"
+        "beq 32f\n"
+        "cmp r12, #16\n"
+        "beq 16f\n"
+        "cmp r12, #8\n"
+        "beq 8f\n"
         "1:\n"
+        "mov r4, #0\n"
+        "2:\n"
+        "ldr r5, [r1, r4]\n"
+        "str r5, [r0, r4]\n"
+        "add r4, r4, #4\n"
+        "cmp r4, r12\n"
+        "bne 2b\n"
+        "add r0, r0, #32\n"
+        "add r1, r1, r2\n"
+        "subs r3, r3, #1\n"
+        "bne 1b\n"
+        "b 9f\n"
+        "32:\n"
         "ldm r1, {r4-r11}\n"
         "stmia r0!, {r4-r11}\n"
         "add r1, r1, r2\n"
         "subs r3, r3, #1\n"
-        "bne 1b\n"
-        "pop {r4-r11}\n"
-        "bx lr\n");
-}
-
-static void __attribute__((naked, noinline)) dw_cols16(uint32_t *d, const int8_t *s, int32_t C,
-                                                       int32_t cnt) {
-    (void)d, (void)s, (void)C, (void)cnt;
-    __asm__ volatile(
-        "push {r4-r7}\n"
-        "1:\n"
+        "bne 32b\n"
+        "b 9f\n"
+        "16:\n"
         "ldm r1, {r4-r7}\n"
         "stm r0, {r4-r7}\n"
         "add r0, r0, #32\n"
         "add r1, r1, r2\n"
         "subs r3, r3, #1\n"
-        "bne 1b\n"
-        "pop {r4-r7}\n"
-        "bx lr\n");
-}
-
-static void __attribute__((naked, noinline)) dw_cols8(uint32_t *d, const int8_t *s, int32_t C,
-                                                      int32_t cnt) {
-    (void)d, (void)s, (void)C, (void)cnt;
-    __asm__ volatile(
-        "push {r4, r5}\n"
-        "1:\n"
+        "bne 16b\n"
+        "b 9f\n"
+        "8:\n"
         "ldrd r4, r5, [r1]\n"
         "strd r4, r5, [r0], #32\n"
         "add r1, r1, r2\n"
         "subs r3, r3, #1\n"
-        "bne 1b\n"
-        "pop {r4, r5}\n"
+        "bne 8b\n"
+        "9:\n"
+        "pop {r4-r11}\n"
         "bx lr\n");
 }
 
 /* The 3 rows of a window of 6 or 9 columns inside the input when C == 8 (each row one
- * contiguous run), as dw_cols8 would copy them, with fewer instructions. */
+ * contiguous run), as dw_cols would copy them, with fewer instructions. */
 static void __attribute__((naked, noinline)) dw_win8(uint32_t *d, const int8_t *s, int32_t WC,
                                                      int32_t ncols) {
     (void)d, (void)s, (void)WC, (void)ncols;
@@ -837,32 +845,6 @@ static void __attribute__((naked, noinline)) dw_win8(uint32_t *d, const int8_t *
         "bne 1b\n"
         "pop {r4-r11}\n"
         "bx lr\n");
-}
-
-/* the same for other multiples of 4 below DW_CG, n bytes a column */
-static void dw_cols_n(uint32_t *d, const int8_t *s, int32_t C, int32_t cnt, int32_t n) {
-    for (; cnt > 0; cnt--, s += C, d += DW_CG / 4) {
-        const uint32_t *w = (const uint32_t *)(const void *)s;
-        for (int32_t k = 0; k < n / 4; k++) {
-            d[k] = w[k];
-        }
-    }
-}
-
-/* cnt > 0 columns of n bytes; direct calls (no function pointers: the firmware's stack
- * bound follows GCC's static call graph) */
-static inline __attribute__((always_inline)) void dw_cols(int32_t n, uint32_t *d,
-                                                          const int8_t *s, int32_t C,
-                                                          int32_t cnt) {
-    if (n == 32) {
-        dw_cols32(d, s, C, cnt);
-    } else if (n == 16) {
-        dw_cols16(d, s, C, cnt);
-    } else if (n == 8) {
-        dw_cols8(d, s, C, cnt);
-    } else {
-        dw_cols_n(d, s, C, cnt, n);
-    }
 }
 
 /* the requantization constants of ngroups groups of four channels, in dw_rq's order:
@@ -915,15 +897,6 @@ static void __attribute__((naked, noinline)) dw_tab(int32_t *q, const int32_t *m
         "pop {r4-r9}\n"
         "bx lr\n"
     );
-}
-
-/* cnt columns of n zero-point bytes */
-static void dw_fill(uint32_t *d, uint32_t zw, int32_t cnt, int32_t n) {
-    for (; cnt > 0; cnt--, d += DW_CG / 4) {
-        for (int32_t k = 0; k < n / 4; k++) {
-            d[k] = zw;
-        }
-    }
 }
 
 /* the groups of a chunk with dw_mac_s1, dw_mac_s2, dw_mac3_s1 or dw_mac3_s2 (v 0..3) */
@@ -992,57 +965,38 @@ tf_depthwise_s8_fast(const tf_conv_params_t *pp, const int8_t *input, const int8
                 const int32_t ix0 = ox0 * S - p->pad_left;
                 for (int32_t c0 = 0; c0 < C; c0 += DW_CG) {
                     const int32_t n = tf_min_i32(DW_CG, C - c0);
-                    const int cols = n == 32 || n == 16 || n == 8; /* by dw_cols32/16/8 */
+                    const uint32_t nk = (uint32_t)n << 16; /* dw_cols' column size */
                     if (C > DW_CG || (b | oy | ox0) == 0) { /* the chunk's taps, constants */
                         for (int32_t ky = 0; ky < 3; ky++) {
-                            uint32_t *d = gbuf + (ky * DW_RS + DW_NC * DW_CG) / 4;
-                            const int8_t *s = filter + 3 * ky * C + c0;
-                            dw_cols(n, d, s, C, 3);
+                            dw_cols(gbuf + (ky * DW_RS + DW_NC * DW_CG) / 4,
+                                    filter + 3 * ky * C + c0, C, nk | 3);
                         }
                         rq[0] = 2 * zp + 1;
                         rq[1] = n / 4;
                         dw_tab(rq, mult + c0, ebias + c0, shift + c0);
                     }
-                    /* the window of channels [c0, c0 + n): zero points, input, zero points */
+                    /* the window of channels [c0, c0 + n): zero points (copied with stride
+                     * 0 from zpb), input, zero points */
                     const int32_t j0 = tf_min_i32(tf_max_i32(-ix0, 0), ncols);
                     const int32_t j1 = tf_max_i32(tf_min_i32(W - ix0, ncols), j0);
-                    if (cols && j0 == 0 && j1 == ncols && iy0 >= 0 && iy0 + 3 <= H) {
+                    if (j0 == 0 && j1 == ncols && iy0 >= 0 && iy0 + 3 <= H) {
                         const int8_t *rp = in_b + ((ptrdiff_t)iy0 * W + ix0) * C + c0;
                         if (C == 8 && (ncols == 6 || ncols == 9)) {
                             dw_win8(gbuf, rp, WC, ncols);
                         } else for (int32_t ky = 0; ky < 3; ky++, rp += WC) {
-                            dw_cols(n, gbuf + ky * (DW_RS / 4), rp, C, ncols);
-                        }
-                    } else if (cols) { /* zero points copied from zpb with stride 0 */
-                        for (int32_t ky = 0; ky < 3; ky++) {
-                            const int32_t iy = iy0 + ky;
-                            uint32_t *d = gbuf + ky * (DW_RS / 4);
-                            if (iy < 0 || iy >= H) {
-                                dw_cols(n, d, zsrc, 0, ncols);
-                                continue;
-                            }
-                            if (j0 > 0) {
-                                dw_cols(n, d, zsrc, 0, j0);
-                            }
-                            if (j1 > j0) { /* (the copies need a count above 0) */
-                                dw_cols(n, d + j0 * (DW_CG / 4),
-                                        in_b + ((ptrdiff_t)iy * W + ix0 + j0) * C + c0, C, j1 - j0);
-                            }
-                            if (ncols > j1) {
-                                dw_cols(n, d + j1 * (DW_CG / 4), zsrc, 0, ncols - j1);
-                            }
+                            dw_cols(gbuf + ky * (DW_RS / 4), rp, C, nk | ncols);
                         }
                     } else for (int32_t ky = 0; ky < 3; ky++) {
                         const int32_t iy = iy0 + ky;
                         uint32_t *d = gbuf + ky * (DW_RS / 4);
                         if (iy < 0 || iy >= H) {
-                            dw_fill(d, zw, ncols, n);
+                            dw_cols(d, zsrc, 0, nk | ncols);
                             continue;
                         }
-                        const int8_t *rp = in_b + ((ptrdiff_t)iy * W + ix0 + j0) * C + c0;
-                        dw_fill(d, zw, j0, n);
-                        dw_cols_n(d + j0 * (DW_CG / 4), rp, C, j1 - j0, n);
-                        dw_fill(d + j1 * (DW_CG / 4), zw, ncols - j1, n);
+                        dw_cols(d, zsrc, 0, nk | j0);
+                        dw_cols(d + j0 * (DW_CG / 4), in_b + ((ptrdiff_t)iy * W + ix0 + j0) * C + c0,
+                                C, nk | (j1 - j0));
+                        dw_cols(d + j1 * (DW_CG / 4), zsrc, 0, nk | (ncols - j1));
                     }
                     X.g = (const uint8_t *)gbuf;
                     X.q = rq;
