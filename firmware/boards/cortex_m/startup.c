@@ -46,7 +46,8 @@ void tf_timer_init(void);
                        "b 2f\n"                                              \
                        "1: mrs r0, msp\n"                                    \
                        "2: ldr r2, =tf_fault_c\n"                            \
-                       "bx r2\n");                                           \
+                       "bx r2\n"                                             \
+                       ".ltorg\n"); /* the literal here, in LDR's reach */   \
     }
 
 /* Kinds match TFP_FAULT_* in protocol.h. */
@@ -97,7 +98,8 @@ __attribute__((naked)) void Reset_Handler(void)
         "ldr r0, =__stack_top\n"
         "mov sp, r0\n"
         "ldr r0, =tf_reset_c\n"
-        "bx r0\n");
+        "bx r0\n"
+        ".ltorg\n"); /* the literals here: -flto may put the pool out of LDR's reach */
 }
 
 #if defined(TF_CORE_CORTEX_M7)
