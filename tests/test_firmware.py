@@ -75,3 +75,36 @@ def test_manifest_and_memory_report(fw):
     assert by[b.roles["stack"]].sections[".stack"] == b.stack_bytes
     assert all(s.region != "?" for s in rep.sections)
     assert rep.stack_functions and rep.stack_functions[0][1] > 0
+
+
+NAKED_SRC = r"""
+#include <stdint.h>
+volatile int32_t sink;
+__attribute__((noinline)) void leaf(void) { volatile int32_t a[10]; a[3] = 1; sink = a[3]; }
+__attribute__((naked, noinline)) void asm_routine(void) {
+    __asm__("push {r4-r11, lr}\n\tsub sp, sp, #24\n\tbl leaf\n\tadd sp, sp, #24\n\t"
+            "pop {r4-r11, pc}");
+}
+void tf_reset_c(void) { asm_routine(); }
+"""
+
+
+def test_stack_bound_counts_naked_assembly_frames(tmp_path):
+    """GCC reports naked functions (hand-written prologues, as in tf_conv_dw.c) with no
+    frame and cannot see their BLs; the bound reads both from the object's disassembly."""
+    import subprocess
+
+    from tinyflow.memreport import stack_bound, stack_usage
+
+    src = tmp_path / "naked.c"
+    src.write_text(NAKED_SRC)
+    subprocess.run(["arm-none-eabi-gcc", "-mthumb", "-mcpu=cortex-m4", "-O2", "-c",
+                    "-fstack-usage", "-fcallgraph-info=su", str(src), "-o",
+                    str(tmp_path / "naked.o")], check=True, cwd=tmp_path)
+    frames = dict((f.rsplit(":", 1)[-1], b) for f, b, _ in stack_usage(tmp_path))
+    assert frames["asm_routine"] == 0          # what GCC alone would count
+    sb = stack_bound(tmp_path, fpu=False)
+    # reset's own frame + 9 pushed registers + 24 bytes + leaf's frame, and no ISRs
+    expect = frames["tf_reset_c"] + 36 + 24 + frames["leaf"] + 32
+    assert sb.bytes == expect, (sb.bytes, expect, sb.path)
+    assert sb.path[-2:] == ["asm_routine", "leaf"]

@@ -168,11 +168,59 @@ class StackBound:
                 "unknown_callees": self.unknown, "unbounded": self.unbounded}
 
 
+_OBJ_FUNC = re.compile(r"^[0-9a-f]+ <(?P<name>[^>]+)>:$")
+_PUSH = re.compile(r"\s(?:push(?:\.w)?|stmdb(?:\.w)?\s+sp!,)\s*\{(?P<regs>[^}]*)\}")
+_VPUSH = re.compile(r"\svpush\s*\{(?P<regs>[^}]*)\}")
+_SUB_SP = re.compile(r"\ssub(?:\.w|w)?\s+sp,\s*(?:sp,\s*)?#(?P<n>\d+)")
+_CALL_RELOC = re.compile(r"R_ARM_THM_(?:CALL|JUMP24)\s+(?P<dst>[A-Za-z_.$][\w.$]*)")
+
+
+def _asm_frames(obj: Path, names: set[str]) -> dict[str, tuple[int, set[str]]]:
+    """For functions GCC reports without a frame (naked functions: their prologue is
+    hand-written assembly), the bytes their own PUSH/VPUSH/SUB SP take and the functions
+    they BL to, read from the object's disassembly. Empty when objdump is missing."""
+    import shutil
+    import subprocess
+
+    tool = shutil.which("arm-none-eabi-objdump")
+    if not tool or not names:
+        return {}
+    try:
+        text = subprocess.run([tool, "-dr", "--no-show-raw-insn", str(obj)], check=True,
+                              capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    out: dict[str, tuple[int, set[str]]] = {}
+    cur = None
+    for line in text.splitlines():
+        m = _OBJ_FUNC.match(line.strip())
+        if m:
+            cur = m["name"] if m["name"] in names else None
+            if cur:
+                out[cur] = (0, set())
+            continue
+        if cur is None:
+            continue
+        b, calls = out[cur]
+        if (m := _PUSH.search(line)):
+            b += 4 * len(m["regs"].split(","))
+        elif (m := _VPUSH.search(line)):
+            b += 8 * len(m["regs"].split(","))   # d registers
+        elif (m := _SUB_SP.search(line)):
+            b += int(m["n"])
+        elif (m := _CALL_RELOC.search(line)):
+            calls.add(m["dst"])
+        out[cur] = (b, calls)
+    return out
+
+
 def stack_bound(obj_dir: Path, root: str = "tf_reset_c", fpu: bool = True) -> StackBound | None:
     """Worst-case stack from GCC's call graphs (-fcallgraph-info=su .ci files): the deepest
     chain from `root` plus the deepest interrupt handler chain and its exception frame.
-    Indirect calls and functions without a .ci (libc, hand-written assembly) count as 0 and
-    are listed in `unknown`. None when the build has no .ci files (LTO builds)."""
+    Functions GCC reports with no frame (naked ones, whose pushes and calls are assembly)
+    get theirs from the object's disassembly. Indirect calls and functions without a .ci
+    (libc) count as 0 and are listed in `unknown`. None when the build has no .ci files
+    (LTO builds)."""
     frames: dict[str, int] = {}
     edges: dict[str, set[str]] = {}
     unbounded: set[str] = set()
@@ -192,6 +240,19 @@ def stack_bound(obj_dir: Path, root: str = "tf_reset_c", fpu: bool = True) -> St
             m = _CI_EDGE.search(line)
             if m:
                 edges.setdefault(m["src"], set()).add(m["dst"])
+        # frameless functions of this object: measure their hand-written prologues
+        local = {t.rsplit(":", 1)[-1]: t for t in frames if frames[t] == 0 and
+                 (":" not in t or Path(t.rsplit(":", 1)[0]).stem == ci.stem)}
+        obj = ci.with_suffix(".o")
+        for name, (b, calls) in _asm_frames(obj, set(local)).items() if obj.is_file() else ():
+            title = local[name]
+            frames[title] += b
+            for dst in calls:
+                edges.setdefault(title, set()).add(dst)
+    # a call written in assembly names the symbol; GCC titles static functions file:name
+    by_name = {t.rsplit(":", 1)[-1]: t for t in frames}
+    for src, dsts in edges.items():
+        edges[src] = {d if d in frames else by_name.get(d, d) for d in dsts}
     unknown: set[str] = set()
     memo: dict[str, tuple[int, list[str]]] = {}
     active: set[str] = set()
