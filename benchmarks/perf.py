@@ -109,6 +109,7 @@ def bench(models: list[str], boards: list[str]) -> dict:
                 dsp = (run_variant(board, gen, model, tmp / bname / name / "dsp", xs, ref,
                                    ["TF_NO_MVE"]) if board.mve else None)
                 layers = [{"index": li.index, "op": li.op, "output": li.output, "macs": li.macs,
+                           "const_bytes": li.const_bytes,
                            "instructions": a, "instructions_portable": b}
                           for li, a, b in zip(gen.layers, opt["layers"], port["layers"])]
                 for d in (opt, port):
@@ -209,10 +210,13 @@ def markdown(res: dict) -> str:
         if (r["model"], r["board"]) in TFLM:
             target_share = (" — 'at target' is the layer's share of the 11.3 M target, "
                             "proportional to its MACs")
+        if target_share:
+            target_share += ("; 'constants' is what the layer puts in flash (weights, biases, "
+                             "requantization tables, parameters)")
         lines += [f"### {r['model']} on {r['board']}{target_share}", "",
                   "| # | op | output | MACs | instr. | portable | MACs/instr. | % of total |"
-                  + (" at target | over |" if target_share else ""),
-                  "|---:|---|---|---:|---:|---:|---:|---:|" + ("---:|---:|" if target_share
+                  + (" at target | over | constants B |" if target_share else ""),
+                  "|---:|---|---|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" if target_share
                                                                else "")]
         for lay in r["layers"]:
             n = lay["instructions"] or 0
@@ -222,6 +226,7 @@ def markdown(res: dict) -> str:
             if target_share:
                 share = TARGET["instructions"] * lay["macs"] / r["macs"]
                 extra = f" {_m(share)} | {n / share:.2f}x |" if share else " | |"
+                extra += f" {lay.get('const_bytes', 0):,} |"
             lines.append(
                 f"| {lay['index']} | {lay['op']} | {lay['output'][:40]} | {lay['macs']:,} | "
                 f"{n:,} | {lay['instructions_portable'] or 0:,} | "
