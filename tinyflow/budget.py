@@ -27,8 +27,9 @@ from tinyflow.boards import Board
 from tinyflow.ir import Model, Operator
 from tinyflow.plan import MemoryPlan, plan_memory
 
-# Thumb-2 code bytes (-O2) per kernel family, calibrated on a person_det build for
-# cortex-m4 (symbol sizes in the ELF); ops of one family share one kernel function.
+# Thumb-2 code bytes (-O2) per kernel family for cortex-m4 with its DSP kernels
+# (memreport.kernel_sizes, the kernel objects linked for that family alone); ops of one
+# family share one kernel function. Only used without an Arm toolchain to measure.
 KERNEL_FAMILY = {
     "CONV_2D": "conv", "DEPTHWISE_CONV_2D": "depthwise", "FULLY_CONNECTED": "fully_connected",
     "ADD": "binary", "SUB": "binary", "MUL": "binary", "AVERAGE_POOL_2D": "pool",
@@ -36,8 +37,8 @@ KERNEL_FAMILY = {
     "TANH": "lut", "HARD_SWISH": "hard_swish",
 }
 KERNEL_CODE_ESTIMATE = {
-    "conv": 2200, "depthwise": 2300, "fully_connected": 550, "binary": 3100, "pool": 700,
-    "mean": 550, "softmax": 1750, "lut": 600, "hard_swish": 600,
+    "conv": 14100, "depthwise": 8700, "fully_connected": 450, "binary": 3800, "pool": 1100,
+    "mean": 550, "softmax": 2400, "lut": 600, "hard_swish": 600,
 }
 DEFAULT_KERNEL_CODE = 400
 INVOKE_CODE_PER_LAYER = 40          # the generated straight-line invoke: one call per layer
