@@ -1,5 +1,5 @@
-"""The DSP depthwise kernel (firmware/kernels/tf_conv_dw.c) on qemu-m4 and qemu-m7,
-bit-exact vs tflite-micro.
+"""The DSP depthwise kernel (firmware/kernels/tf_conv_dw.c) on qemu-m4 and qemu-m7 (and the
+Helium one on qemu-m55), bit-exact vs tflite-micro.
 
 It takes 3x3, depth multiplier 1, stride 1 or 2, channels a multiple of 4, and gathers
 blocks of up to four output pixels and chunks of up to 32 channels; so the cases cover
@@ -16,10 +16,10 @@ import re
 
 import numpy as np
 import pytest
-from helpers_tflite import random_inputs
-from kernel_cases import build, random_range
+from kernel_cases import build, random_range, run_exact_on_board, split_for_device
 
-BOARDS = ["qemu-m4", "qemu-m7"]
+# qemu-m55 runs the Helium depthwise kernel (tf_conv_dw_mve.c) on the same cases
+BOARDS = ["qemu-m4", "qemu-m7", "qemu-m55"]
 ACTS = [None, "relu", "relu6"]
 
 
@@ -69,41 +69,25 @@ def _make(g: dict):
 
 
 @pytest.fixture(scope="module")
-def cases() -> bytes:
-    return build("dsp_depthwise", _spec(), _make)
+def cases() -> list[bytes]:
+    """The spec as models of at most 8 outputs (what the device protocol describes)."""
+    return [build("dsp_depthwise", part, _make) for part in split_for_device(_spec())]
 
 
-@pytest.fixture(scope="module")
-def generated(cases, tmp_path_factory):
+def test_cases_reach_both_requantizations(cases, tmp_path):
     from tinyflow import codegen
     from tinyflow.ir import parse_model
 
-    model = parse_model(cases, name="dwcases")
-    out = tmp_path_factory.mktemp("gen")
-    return model, codegen.generate(model, out, name="dwcases")
-
-
-def test_cases_reach_both_requantizations(generated):
-    model, gen = generated
-    assert {op.opcode for op in model.operators} == {"DEPTHWISE_CONV_2D"}
-    text = gen.c_file.read_text()
+    text = ""
+    for n, data in enumerate(cases):
+        model = parse_model(data, name=f"dwcases{n}")
+        assert {op.opcode for op in model.operators} == {"DEPTHWISE_CONV_2D"}
+        text += codegen.generate(model, tmp_path / str(n), name=f"dwcases{n}").c_file.read_text()
     flags = re.findall(r"\.rq_fast = (\d)", text)
     assert "0" in flags and "1" in flags, flags
 
 
 @pytest.mark.parametrize("board", BOARDS)
-def test_dsp_depthwise_bit_exact_on_board(board, cases, generated, tmp_path):
-    from tinyflow.build import build_firmware
-    from tinyflow.device import run_on_board
-    from tinyflow.oracle import TflmOracle
-
-    model, gen = generated
-    elf = build_firmware(board, [gen.c_file], tmp_path / "fw", model_name="dwcases").elf
-    rng = np.random.default_rng(7)
-    inputs = [random_inputs(model, rng) for _ in range(2)]
-    oracle = TflmOracle(cases)
-    for k, (xs, r) in enumerate(zip(inputs, run_on_board(board, elf, inputs))):
-        for j, (got, want) in enumerate(zip(r.outputs, oracle.invoke(xs))):
-            want = np.ascontiguousarray(want).tobytes()
-            diff = sum(a != b for a, b in zip(got, want))
-            assert got == want, f"{board}, input {k}, output {j}: {diff} bytes differ from TFLM"
+def test_dsp_depthwise_bit_exact_on_board(board, cases, tmp_path):
+    for n, data in enumerate(cases):
+        run_exact_on_board(board, data, f"dwcases{n}", tmp_path / str(n), seed=7)
