@@ -30,6 +30,23 @@
 extern "C" {
 #endif
 
+#if TF_CONV_FAST || TF_CONV_MVE
+/* Gathering windows for the GEMM kernels (tf_conv_gather.c): the layer's geometry and the
+ * next output pixel. The windows are `padded` bytes long (>= K, zero-extended) and the
+ * last row's word copy may write up to 3 bytes past K: give the buffer that much room. */
+typedef struct {
+    const int8_t *input;
+    int32_t C, in_h, in_w, k_h, k_w, dil_h, dil_w, stride_h, stride_w, pad_top, pad_left;
+    int32_t out_h, out_w, K, K4, zp;
+    int32_t b, oy, ox; /* the next output pixel */
+} tf_gather_t;
+
+void tf_gather_init(tf_gather_t *g, const tf_conv_params_t *p, const int8_t *input,
+                    int32_t padded);
+/* the next output pixel's window into win, then step to the pixel after it */
+void tf_gather_next(tf_gather_t *g, int8_t *win);
+#endif
+
 #if TF_CONV_MVE
 /* 1x1, stride 1, one group (tf_conv_pw_mve.c) */
 int tf_conv1x1_s8_mve(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,

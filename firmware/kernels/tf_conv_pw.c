@@ -129,66 +129,6 @@ static void pw_one(const tf_conv_params_t *p, const int8_t *x, const int8_t *fil
     }
 }
 
-/* Gathering windows in raster order: the layer's geometry and the next output pixel. */
-typedef struct {
-    const int8_t *input;
-    int32_t C, in_h, in_w, k_h, k_w, dil_h, dil_w, stride_h, stride_w, pad_top, pad_left;
-    int32_t out_h, out_w, K, K4, zp;
-    int32_t b, oy, ox; /* the next output pixel */
-} pw_win_t;
-
-/* The next output pixel's window as K4 contiguous bytes (the input zero point for taps in
- * the padding, zeros past K), then step to the pixel after it. Fields are read into locals:
- * the int8 stores could alias them otherwise. */
-static void gather_next(pw_win_t *g, int8_t *win) {
-    const int32_t C = g->C, in_h = g->in_h, in_w = g->in_w, k_h = g->k_h, k_w = g->k_w;
-    const int32_t dil_h = g->dil_h, dil_w = g->dil_w;
-    const int32_t iy0 = g->oy * g->stride_h - g->pad_top;
-    const int32_t ix0 = g->ox * g->stride_w - g->pad_left;
-    const int8_t zp = (int8_t)g->zp;
-    const int8_t *in_b = g->input + (size_t)g->b * in_h * in_w * C;
-    const int32_t row = k_w * C, K = g->K, K4 = g->K4;
-    if (++g->ox == g->out_w) {
-        g->ox = 0;
-        if (++g->oy == g->out_h) {
-            g->oy = 0;
-            g->b++;
-        }
-    }
-    int8_t *w = win;
-    if (dil_w == 1 && ix0 >= 0 && ix0 + k_w <= in_w && iy0 >= 0 &&
-        iy0 + dil_h * (k_h - 1) < in_h) {
-        /* inside: each kernel row is one run of k_w * in_c bytes, copied in words; a last
-         * word's 1-3 extra bytes are overwritten by the next row or the zero extension
-         * (win has room for the last row's) */
-        const uint8_t *x = (const uint8_t *)(in_b + ((size_t)iy0 * in_w + ix0) * C);
-        const int32_t words = (row + 3) >> 2;
-        const size_t step = (size_t)dil_h * in_w * C;
-        for (int32_t ky = 0; ky < k_h; ky++, x += step, w += row) {
-            const uint8_t *s = x;
-            uint8_t *d = (uint8_t *)w;
-            for (int32_t j = words; j > 0; j--, s += 4, d += 4) {
-                *(tf_u32_unaligned *)(void *)d = *(const tf_u32_unaligned *)(const void *)s;
-            }
-        }
-    } else {
-        for (int32_t ky = 0; ky < k_h; ky++) {
-            const int32_t iy = iy0 + dil_h * ky;
-            for (int32_t kx = 0; kx < k_w; kx++, w += C) {
-                const int32_t ix = ix0 + dil_w * kx;
-                const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
-                const int8_t *x = in_b + ((size_t)iy * in_w + ix) * C;
-                for (int32_t c = 0; c < C; c++) {
-                    w[c] = inside ? x[c] : zp;
-                }
-            }
-        }
-    }
-    for (int32_t k = K; k < K4; k++) {
-        win[k] = 0;
-    }
-}
-
 /* What pw_block reads, at fixed offsets. */
 typedef struct {
     const pw_rq_t *q;     /* 0: this channel's constants */
@@ -293,9 +233,8 @@ static void pw_layer(const tf_conv_params_t *p, const int8_t *input, const int8_
     const int32_t npix = p->batches * p->out_h * p->out_w;
     const int full_range = p->act_min == -128 && p->act_max == 127;
     const int32_t lo = p->act_min, hi = p->act_max;
-    pw_win_t g = {input, p->in_c, p->in_h, p->in_w, p->k_h, p->k_w, p->dil_h, p->dil_w,
-                  p->stride_h, p->stride_w, p->pad_top, p->pad_left, p->out_h, p->out_w,
-                  K, K4, -p->input_offset, 0, 0, 0};
+    tf_gather_t g;
+    tf_gather_init(&g, p, input, K4);
     int32_t pix = 0;
     for (; pix + 4 <= npix; pix += 4) {
         const int8_t *x[4];
@@ -303,7 +242,7 @@ static void pw_layer(const tf_conv_params_t *p, const int8_t *input, const int8_
             if (in_place) {
                 x[j] = input + (size_t)(pix + j) * K;
             } else {
-                gather_next(&g, win + j * K4);
+                tf_gather_next(&g, win + j * K4);
                 x[j] = win + j * K4;
             }
         }
@@ -336,7 +275,7 @@ static void pw_layer(const tf_conv_params_t *p, const int8_t *input, const int8_
     for (; pix < npix; pix++) { /* the last npix % 4 pixels, one at a time */
         const int8_t *x = input + (size_t)pix * K;
         if (!in_place) {
-            gather_next(&g, win);
+            tf_gather_next(&g, win);
             x = win;
         }
         pw_one(p, x, filter, rq, output + (size_t)pix * OC, K, K4, xb);

@@ -6,6 +6,10 @@
  * requantized together with tf_requant.h's short form on four lanes (VQRDMULH is exactly
  * its h), from a per-layer table of multipliers, rounding constants and shifts.
  *
+ * Other one-group windows over more than 16 taps (3x3 over 13 channels, 5x5, strided 1x1)
+ * are a GEMM too: each output pixel's window gathered once (tf_conv_gather.c), then four
+ * channels per pass.
+ *
  * Pixels go in raster order, in blocks of at most two, and a block's outputs are written
  * after its inputs were read (never over them: the overlap rule keeps a block's outputs off
  * the inputs of its own and later pixels).
@@ -59,13 +63,86 @@ static void pw_mve_c8(const tf_conv_params_t *p, const int8_t *input, const int8
     }
 }
 
+#define TF_GEMM_MVE_MAX_K 512
+
+/* Any other one-group window (3x3 over 13 channels, 5x5, strided 1x1): each output pixel's
+ * window gathered once (tf_conv_gather.c), zero-extended to whole vectors, then four
+ * channels per pass of VMLADAVA against the filter rows; the rows' last vector is loaded
+ * predicated, so nothing past a row is read. */
+static __attribute__((noinline)) void gemm_mve(const tf_conv_params_t *p,
+                                                const int8_t *input, const int8_t *filter,
+                    const int32_t *ebias, const pw_mve_rq_t *t, int8_t *output) {
+    const int32_t K = p->k_h * p->k_w * p->in_c, OC = p->out_c, OC4 = OC & ~3;
+    const int32_t K16 = (K + 15) & ~15, last = K16 - 16;
+    const int32_t npix = p->batches * p->out_h * p->out_w;
+    const mve_pred16_t tail = vctp8q((uint32_t)(K - last));
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    int8_t win[TF_GEMM_MVE_MAX_K + 4] __attribute__((aligned(16)));
+    tf_gather_t g;
+    tf_gather_init(&g, p, input, K16);
+    for (int32_t pix = 0; pix < npix; pix++) {
+        tf_gather_next(&g, win);
+        int8_t *o = output + (size_t)pix * OC;
+        const int8_t *w0 = filter;
+        int32_t oc = 0;
+        for (; oc < OC4; oc += 4, w0 += 4 * K) {
+            const int8_t *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+            int32_t a0 = ebias[oc], a1 = ebias[oc + 1], a2 = ebias[oc + 2], a3 = ebias[oc + 3];
+            for (int32_t k = 0; k < last; k += 16) {
+                const int8x16_t v = vld1q_s8(win + k);
+                a0 = vmladavaq_s8(a0, v, vld1q_s8(w0 + k));
+                a1 = vmladavaq_s8(a1, v, vld1q_s8(w1 + k));
+                a2 = vmladavaq_s8(a2, v, vld1q_s8(w2 + k));
+                a3 = vmladavaq_s8(a3, v, vld1q_s8(w3 + k));
+            }
+            const int8x16_t v = vld1q_s8(win + last);
+            a0 = vmladavaq_s8(a0, v, vld1q_z_s8(w0 + last, tail));
+            a1 = vmladavaq_s8(a1, v, vld1q_z_s8(w1 + last, tail));
+            a2 = vmladavaq_s8(a2, v, vld1q_z_s8(w2 + last, tail));
+            a3 = vmladavaq_s8(a3, v, vld1q_z_s8(w3 + last, tail));
+            int32x4_t acc = vdupq_n_s32(a0);
+            acc = vsetq_lane_s32(a1, acc, 1);
+            acc = vsetq_lane_s32(a2, acc, 2);
+            acc = vsetq_lane_s32(a3, acc, 3);
+            requant4(t, oc, acc, lo, hi, o + oc);
+        }
+        for (; oc < OC; oc++, w0 += K) { /* the last OC % 4 channels */
+            int32_t a = ebias[oc];
+            for (int32_t k = 0; k < last; k += 16) {
+                a = vmladavaq_s8(a, vld1q_s8(win + k), vld1q_s8(w0 + k));
+            }
+            a = vmladavaq_s8(a, vld1q_s8(win + last), vld1q_z_s8(w0 + last, tail));
+            o[oc] = (int8_t)tf_clamp_i32(tf_rq_apply(a, t->m[oc], t->rnd[oc], -t->neg_e[oc]),
+                                         p->act_min, p->act_max);
+        }
+    }
+}
+
+/* the entry for windows other than an in-place 1x1 (0: not this kernel's case) */
+static __attribute__((noinline)) int gemm_entry(const tf_conv_params_t *p, const int8_t *input,
+                                                const int8_t *filter, const int32_t *ebias,
+                                                const int32_t *mult, const int8_t *shift,
+                                                int8_t *output) {
+    const int32_t K = p->k_h * p->k_w * p->in_c;
+    /* windows of at most 16 taps are tf_conv_window_mve.c's (one gather load each) */
+    if (K <= 16 || K > TF_GEMM_MVE_MAX_K) {
+        return 0;
+    }
+    pw_mve_rq_t t;
+    tf_rq_tables(mult, shift, p->out_c, p->output_offset, t.m, t.rnd, t.neg_e);
+    gemm_mve(p, input, filter, ebias, &t, output);
+    return 1;
+}
+
 int tf_conv1x1_s8_mve(const tf_conv_params_t *p, const int8_t *input, const int8_t *filter,
                       const int32_t *ebias, const int32_t *mult, const int8_t *shift,
                       int8_t *output) {
-    if (!p->rq_fast || p->k_h != 1 || p->k_w != 1 || p->stride_h != 1 || p->stride_w != 1 ||
-        p->pad_top != 0 || p->pad_left != 0 || p->filter_in_c != p->in_c ||
-        p->in_h != p->out_h || p->in_w != p->out_w || p->out_c > TF_PW_MVE_MAX_OC) {
+    if (!p->rq_fast || p->filter_in_c != p->in_c || p->out_c > TF_PW_MVE_MAX_OC) {
         return 0;
+    }
+    if (p->k_h != 1 || p->k_w != 1 || p->stride_h != 1 || p->stride_w != 1 ||
+        p->pad_top != 0 || p->pad_left != 0 || p->in_h != p->out_h || p->in_w != p->out_w) {
+        return gemm_entry(p, input, filter, ebias, mult, shift, output);
     }
     const int32_t C = p->in_c, OC = p->out_c, OC4 = OC & ~3;
     const int32_t C16 = C & ~15, tail = C - C16;
