@@ -54,10 +54,7 @@ static void pw_mve_c8(const tf_conv_params_t *p, const int8_t *input, const int8
             const int32_t a1 = vmladavaq_p_s8(ebias[oc + 1], x, w01, high8);
             const int32_t a2 = vmladavaq_p_s8(ebias[oc + 2], x, w23, low8);
             const int32_t a3 = vmladavaq_p_s8(ebias[oc + 3], x, w23, high8);
-            int32x4_t acc = vdupq_n_s32(a0);
-            acc = vsetq_lane_s32(a1, acc, 1);
-            acc = vsetq_lane_s32(a2, acc, 2);
-            acc = vsetq_lane_s32(a3, acc, 3);
+            int32x4_t acc = tf_lanes4(a0, a1, a2, a3);
             requant4(t, oc, acc, lo, hi, o + oc);
         }
     }
@@ -100,10 +97,7 @@ static __attribute__((noinline)) void gemm_mve(const tf_conv_params_t *p,
             a1 = vmladavaq_s8(a1, v, vld1q_z_s8(w1 + last, tail));
             a2 = vmladavaq_s8(a2, v, vld1q_z_s8(w2 + last, tail));
             a3 = vmladavaq_s8(a3, v, vld1q_z_s8(w3 + last, tail));
-            int32x4_t acc = vdupq_n_s32(a0);
-            acc = vsetq_lane_s32(a1, acc, 1);
-            acc = vsetq_lane_s32(a2, acc, 2);
-            acc = vsetq_lane_s32(a3, acc, 3);
+            int32x4_t acc = tf_lanes4(a0, a1, a2, a3);
             requant4(t, oc, acc, lo, hi, o + oc);
         }
         for (; oc < OC; oc++, w0 += K) { /* the last OC % 4 channels */
@@ -182,15 +176,9 @@ int tf_conv1x1_s8_mve(const tf_conv_params_t *p, const int8_t *input, const int8
                     a3 = vmladavaq_s8(a3, va, w);
                     b3 = vmladavaq_s8(b3, vb, w);
                 }
-                int32x4_t acc = vdupq_n_s32(a0);
-                acc = vsetq_lane_s32(a1, acc, 1);
-                acc = vsetq_lane_s32(a2, acc, 2);
-                acc = vsetq_lane_s32(a3, acc, 3);
+                int32x4_t acc = tf_lanes4(a0, a1, a2, a3);
                 requant4(&t, oc, acc, lo, hi, o + oc);
-                acc = vdupq_n_s32(b0);
-                acc = vsetq_lane_s32(b1, acc, 1);
-                acc = vsetq_lane_s32(b2, acc, 2);
-                acc = vsetq_lane_s32(b3, acc, 3);
+                acc = tf_lanes4(b0, b1, b2, b3);
                 requant4(&t, oc, acc, lo, hi, o + OC + oc);
             }
             for (; oc < OC; oc++, w0 += C) { /* the last OC % 4 channels */
@@ -230,10 +218,7 @@ int tf_conv1x1_s8_mve(const tf_conv_params_t *p, const int8_t *input, const int8
                 a2 = vmladavaq_p_s8(a2, v, vld1q_z_s8(w2 + k, last), last);
                 a3 = vmladavaq_p_s8(a3, v, vld1q_z_s8(w3 + k, last), last);
             }
-            int32x4_t acc = vdupq_n_s32(a0);
-            acc = vsetq_lane_s32(a1, acc, 1);
-            acc = vsetq_lane_s32(a2, acc, 2);
-            acc = vsetq_lane_s32(a3, acc, 3);
+            int32x4_t acc = tf_lanes4(a0, a1, a2, a3);
             requant4(&t, oc, acc, lo, hi, o + oc);
         }
         for (; oc < OC; oc++, w0 += C) { /* the last OC % 4 channels */

@@ -81,13 +81,11 @@ int tf_conv_window_s8_mve(const tf_conv_params_t *p, const int8_t *input,
                                               in);
                 int32_t oc = 0;
                 for (; oc + 4 <= OC; oc += 4) {
-                    int32x4_t acc = vdupq_n_s32(vmladavaq_s8(ebias[oc], x, vld1q_s8(w16[oc])));
-                    acc = vsetq_lane_s32(vmladavaq_s8(ebias[oc + 1], x, vld1q_s8(w16[oc + 1])),
-                                         acc, 1);
-                    acc = vsetq_lane_s32(vmladavaq_s8(ebias[oc + 2], x, vld1q_s8(w16[oc + 2])),
-                                         acc, 2);
-                    acc = vsetq_lane_s32(vmladavaq_s8(ebias[oc + 3], x, vld1q_s8(w16[oc + 3])),
-                                         acc, 3);
+                    const int32x4_t acc =
+                        tf_lanes4(vmladavaq_s8(ebias[oc], x, vld1q_s8(w16[oc])),
+                                  vmladavaq_s8(ebias[oc + 1], x, vld1q_s8(w16[oc + 1])),
+                                  vmladavaq_s8(ebias[oc + 2], x, vld1q_s8(w16[oc + 2])),
+                                  vmladavaq_s8(ebias[oc + 3], x, vld1q_s8(w16[oc + 3])));
                     vstrbq_s32(out + oc, tf_rq_apply4(acc, m + oc, rnd + oc, neg_e + oc, lo, hi));
                 }
                 for (; oc < OC; oc++) { /* the last OC % 4 channels */

@@ -59,6 +59,14 @@ static inline void tf_rq_tables(const int32_t *mult, const int8_t *shift, int32_
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include <arm_mve.h>
 
+/* four scalar sums (VMLADAV results) as one vector, lane 0 first */
+static inline int32x4_t tf_lanes4(int32_t a0, int32_t a1, int32_t a2, int32_t a3) {
+    int32x4_t v = vdupq_n_s32(a0);
+    v = vsetq_lane_s32(a1, v, 1);
+    v = vsetq_lane_s32(a2, v, 2);
+    return vsetq_lane_s32(a3, v, 3);
+}
+
 /* tf_rq_apply on four lanes and the clamp: VQRDMULH is exactly h (no saturation: m > 0),
  * VSHL by -e an arithmetic right shift. */
 static inline int32x4_t tf_rq_apply4(int32x4_t acc, const int32_t *m, const int32_t *rnd,
