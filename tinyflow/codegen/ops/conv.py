@@ -10,8 +10,9 @@ from tinyflow.codegen.registry import Unsupported, lowering
 
 
 def per_channel_multipliers(ctx: LayerCtx, n: int, in_scale: float, out_scale: float,
-                            axis_len_ok: bool = True) -> tuple[str, str]:
-    """PopulateConvolutionQuantizationParams: in double, scale_in * scale_w[c] / scale_out."""
+                            axis_len_ok: bool = True) -> tuple[str, str, list[tuple[int, int]]]:
+    """PopulateConvolutionQuantizationParams: in double, scale_in * scale_w[c] / scale_out.
+    The two emitted arrays' names, and the (multiplier, shift) pairs themselves."""
     w = ctx.req(1)
     if w.quant is None:
         raise Unsupported(f"filter '{w.name}' has no quantization parameters")
@@ -21,16 +22,11 @@ def per_channel_multipliers(ctx: LayerCtx, n: int, in_scale: float, out_scale: f
     if any(int(z) != 0 for z in w.quant.zero_point):
         raise Unsupported(f"filter '{w.name}' has a non-zero zero point",
                           hint="int8 weights must be symmetric (the TFLite int8 spec)")
-    pairs = multiplier_pairs(in_scale, scales, n, out_scale)
+    pairs = [quantize_multiplier(in_scale * scales[c if len(scales) > 1 else 0] / out_scale)
+             for c in range(n)]
     mult = ctx.array("mult", [m for m, _ in pairs], comment="per-channel Q31 multipliers")
     shift = ctx.array("shift", [s for _, s in pairs], "int8_t", comment="per-channel shifts")
-    return mult, shift
-
-
-def multiplier_pairs(in_scale: float, scales: list[float], n: int,
-                     out_scale: float) -> list[tuple[int, int]]:
-    return [quantize_multiplier(in_scale * scales[c if len(scales) > 1 else 0] / out_scale)
-            for c in range(n)]
+    return mult, shift, pairs
 
 
 def fast_requant_ok(mult_shift: list[tuple[int, int]], ebias: np.ndarray, taps: int,
@@ -68,7 +64,10 @@ def effective_bias(ctx: LayerCtx, bias, weights: np.ndarray, sum_axes: tuple[int
 
     The kernels then multiply raw int8 values. Integer addition wraps consistently, so
     the accumulator equals TFLM's (x + offset) * w sum exactly."""
-    eff = effective_bias_values(bias, weights, sum_axes, input_offset)
+    return emit_effective_bias(ctx, effective_bias_values(bias, weights, sum_axes, input_offset))
+
+
+def emit_effective_bias(ctx: LayerCtx, eff: np.ndarray) -> str:
     return ctx.array("ebias", eff,
                      comment="effective bias: bias + input_offset * sum(weights)")
 
@@ -113,12 +112,11 @@ def _conv_common(ctx: LayerCtx, depthwise: bool) -> None:
         raise Unsupported(f"fused activation {act}", hint="use RELU or RELU6")
     if wide and (z_in, z_out) != (0, 0):
         raise Unsupported("int16 activations with a non-zero zero point")
-    mult, shift = per_channel_multipliers(ctx, oc, s_in, s_out)
+    mult, shift, pairs = per_channel_multipliers(ctx, oc, s_in, s_out)
     sum_axes = (0, 1, 2) if depthwise else (1, 2, 3)
     rq_fast = 0
     if not wide:
         ebias = effective_bias_values(b, np.asarray(w.data), sum_axes, -z_in)
-        pairs = multiplier_pairs(s_in, [float(s) for s in w.quant.scale], oc, s_out)
         rq_fast = int(fast_requant_ok(pairs, ebias, kh * kw * filter_in_c, z_out))
     params = ctx.params(
         "tf_conv_params_t", batches=n, in_h=ih, in_w=iw, in_c=ic, out_h=oh, out_w=ow, out_c=oc,
@@ -130,7 +128,7 @@ def _conv_common(ctx: LayerCtx, depthwise: bool) -> None:
     if wide:
         bias = ctx.ptr(b) if b is not None else "NULL"
     else:
-        bias = effective_bias(ctx, b, np.asarray(w.data), sum_axes, -z_in)
+        bias = emit_effective_bias(ctx, ebias)
     fn = ("tf_depthwise_conv2d" if depthwise else "tf_conv2d") + ("_s16" if wide else "_s8")
     if not depthwise and (kh * kw * filter_in_c) % 4:
         # the DSP GEMM (tf_conv_pw.c) reads rows of K taps a word at a time: 3 spare bytes
@@ -177,7 +175,7 @@ def transpose_conv(ctx: LayerCtx) -> None:
     pl = pad_before(sw, 1, ow, kw, out_size(padding, ow, kw, sw))
     s_in, z_in = ctx.need_quant(x, "input")
     s_out, z_out = ctx.need_quant(y, "output")
-    mult, shift = per_channel_multipliers(ctx, oc, s_in, s_out)
+    mult, shift, _ = per_channel_multipliers(ctx, oc, s_in, s_out)
     params = ctx.params(
         "tf_conv_params_t", batches=n, in_h=ih, in_w=iw, in_c=ic, out_h=oh, out_w=ow, out_c=oc,
         k_h=kh, k_w=kw, filter_in_c=ic, depth_multiplier=1, stride_h=sh, stride_w=sw, dil_h=1,

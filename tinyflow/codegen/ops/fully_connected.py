@@ -42,7 +42,7 @@ def fully_connected(ctx: LayerCtx) -> None:
         shift = ctx.array("shift", [s] * units, "int8_t", comment="shift (per tensor)")
         filter_offset = -int(w.quant.zero_point[0])
     else:
-        mult, shift = per_channel_multipliers(ctx, units, s_in, s_out)
+        mult, shift, _ = per_channel_multipliers(ctx, units, s_in, s_out)
         filter_offset = 0
     input_offset = -z_in
     if b is not None and not b.is_const:
