@@ -76,9 +76,9 @@ def split_for_device(spec: list[dict], key: str = "layers",
 
 
 def run_exact_on_board(board: str, data: bytes, name: str, out_dir, seed: int = 5,
-                       n_inputs: int = 2) -> None:
-    """Build `data` for `board`, run random inputs, and compare every output byte with
-    tflite-micro (the device must report every output of the model)."""
+                       n_inputs: int = 2, plan=None, rng=None) -> None:
+    """Build `data` for `board` (with `plan`, or the planner's), run random inputs, and
+    compare every output byte with tflite-micro (the device must report every output)."""
     from helpers_tflite import random_inputs
 
     from tinyflow import codegen
@@ -88,9 +88,9 @@ def run_exact_on_board(board: str, data: bytes, name: str, out_dir, seed: int = 
     from tinyflow.oracle import TflmOracle
 
     model = parse_model(data, name=name)
-    gen = codegen.generate(model, out_dir / "gen", name=name)
+    gen = codegen.generate(model, out_dir / "gen", name=name, plan=plan)
     elf = build_firmware(board, [gen.c_file], out_dir / "fw", model_name=name).elf
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed) if rng is None else rng
     inputs = [random_inputs(model, rng) for _ in range(n_inputs)]
     oracle = TflmOracle(data)
     for k, (xs, r) in enumerate(zip(inputs, run_on_board(board, elf, inputs))):

@@ -311,22 +311,11 @@ def test_forced_overlap_test_detects_a_short_lead(forced_cases):
 def test_forced_overlap_single_ops_bit_exact_on_board(board, forced_cases, tmp_path):
     """The same cases through each board's DSP/Helium kernels (1x1 GEMM on two pixels,
     small-window stem, depthwise 3x3) with every output over its input."""
-    from tinyflow import codegen
-    from tinyflow.build import build_firmware
-    from tinyflow.device import run_on_board
-    from tinyflow.oracle import TflmOracle
+    from kernel_cases import run_exact_on_board
 
     rng = np.random.default_rng(5)
     for data, model, plan in forced_cases:
-        d = tmp_path / model.name
-        gen = codegen.generate(model, d / "gen", name=model.name, plan=plan)
-        elf = build_firmware(board, [gen.c_file], d / "fw", model_name=model.name).elf
-        inputs = [random_inputs(model, rng) for _ in range(2)]
-        oracle = TflmOracle(data)
-        for k, (xs, r) in enumerate(zip(inputs, run_on_board(board, elf, inputs))):
-            for j, (got, want) in enumerate(zip(r.outputs, oracle.invoke(xs))):
-                want = np.ascontiguousarray(want).tobytes()
-                assert got == want, f"{board}, {model.name}, input {k}, output {j}: not TFLM's"
+        run_exact_on_board(board, data, model.name, tmp_path / model.name, plan=plan, rng=rng)
 
 
 def test_check_and_inspect_report_both_arenas(capsys, tmp_path):
