@@ -59,7 +59,9 @@ def pd_run(tmp_path_factory):
 
         # The sanity-check mix: persons at near/medium distance vs. cluttered scenes. The
         # full Wake Vision-like mix needs more data (benchmarks/results/train_zoo.md).
-        generate(root / "data", n=800, seed=0, size=48, mix={"person": 1, "non_person": 1},
+        # 1600 images: over seeds 0-4 int8 accuracy is 0.80-0.88 (800 gave 0.67-0.80,
+        # too close to the bar once thread scheduling differs between machines).
+        generate(root / "data", n=1600, seed=0, size=48, mix={"person": 1, "non_person": 1},
                  distances=("near", "medium"),
                  splits={"train": 0.7, "validation": 0.15, "test": 0.15})
         train(zoo.resolve("person_det", **PD), root / "data", root / "run", epochs=6,
@@ -76,8 +78,10 @@ def ser_run(tmp_path_factory):
         from tinyflow.quantize import quantize_run
         from tinyflow.train import train
 
-        generate(root / "data", n=300, seed=0)
-        train("ser", root / "data", root / "run", epochs=8, batch_size=16, seed=0, verbose=0)
+        # 600 clips x 10 epochs: over seeds 0-4 the worst int8 CCC on any dimension is
+        # 0.77 (300 x 8 went down to 0.03 on arousal).
+        generate(root / "data", n=600, seed=0)
+        train("ser", root / "data", root / "run", epochs=10, batch_size=16, seed=0, verbose=0)
         quantize_run(root / "run", n_rep=50)
 
     return _shared_run(tmp_path_factory, "ser", make)
@@ -89,8 +93,8 @@ def test_person_det_learns_and_survives_int8(pd_run):
     assert (res.run_dir / "model.keras").is_file()
     assert q.path.is_file() and q.path.name == "model_int8.tflite"
     # Balanced classes: chance is 0.5.
-    assert q.int8_metrics["accuracy"] >= 0.68, q.int8_metrics
-    assert q.float_metrics["accuracy"] >= 0.68, q.float_metrics
+    assert q.int8_metrics["accuracy"] >= 0.72, q.int8_metrics
+    assert q.float_metrics["accuracy"] >= 0.72, q.float_metrics
     assert abs(q.int8_metrics["accuracy"] - q.float_metrics["accuracy"]) <= 0.08
     assert set(q.ops) <= {"CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MEAN", "FULLY_CONNECTED",
                           "SOFTMAX"}
@@ -104,7 +108,7 @@ def test_person_det_learns_and_survives_int8(pd_run):
 def test_ser_learns_every_dimension_in_int8(ser_run):
     res, q = ser_run
     for dim in ("arousal", "dominance", "valence"):
-        assert q.int8_metrics[f"ccc_{dim}"] > 0.1, q.int8_metrics
+        assert q.int8_metrics[f"ccc_{dim}"] > 0.4, q.int8_metrics
     assert set(q.ops) <= {"CONV_2D", "MAX_POOL_2D", "TRANSPOSE", "SOFTMAX", "MUL", "RESHAPE",
                           "MEAN", "CONCATENATION", "FULLY_CONNECTED", "LOGISTIC"}
     assert q.size_bytes < 40_000
@@ -118,7 +122,7 @@ def test_run_directory_records_everything(ser_run, pd_run):
     assert cfg["features"]["n_fft"] == 128 and cfg["features"]["algorithm"]
     assert cfg["versions"]["tensorflow"]
     m = json.loads((res.run_dir / "metrics.json").read_text())
-    assert len(m["seconds_per_epoch"]) == 8 and "ccc_mean" in m["validation"]
+    assert len(m["seconds_per_epoch"]) == 10 and "ccc_mean" in m["validation"]
     qj = json.loads((res.run_dir / "quant.json").read_text())
     assert qj["int8_metrics"]["n"] == qj["n_eval"] > 0
     pd_cfg = json.loads((pd_run[0].run_dir / "config.json").read_text())
