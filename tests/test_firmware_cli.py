@@ -157,3 +157,25 @@ def test_build_ser_model_with_features_builds_the_raw_audio_firmware(work):
     assert plain.returncode == 0, plain.stderr
     assert json.loads(plain.stdout)["app"] == "tfp"
     assert (work / "build" / "qemu-m4" / "ser" / "firmware.elf").is_file()
+
+
+def test_flash_without_model_names_the_build_it_picks(tmp_path, monkeypatch, capsys):
+    from tinyflow.boards import get_board
+    from tinyflow.commands.flash import find_elf
+    from tinyflow.errors import TinyflowError
+
+    board = get_board("qemu-m7")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(TinyflowError, match="no firmware built for qemu-m7 yet"):
+        find_elf(board, None, None)
+    for i, name in enumerate(("ser", "person_det", "person_det-mlperf")):
+        elf = tmp_path / "build" / "qemu-m7" / name / "firmware.elf"
+        elf.parent.mkdir(parents=True)
+        elf.write_bytes(b"\x7fELF")
+        os.utime(elf, (1_000_000 + i, 1_000_000 + i))
+    assert find_elf(board, None, None).parent.name == "person_det-mlperf"
+    err = capsys.readouterr().err
+    assert "3 builds for qemu-m7: flashing the newest, person_det-mlperf" in err
+    assert "also built: person_det, ser; pick one with --model" in err
+    assert find_elf(board, "ser", None).parent.name == "ser"
+    assert capsys.readouterr().err == ""

@@ -52,6 +52,14 @@ def find_elf(board, model: str | None, elf: str | None):
     if not builds:
         raise TinyflowError(f"no firmware built for {board.name} yet",
                             hint=f"tinyflow build --board {board.name} --model MODEL")
+    if len(builds) > 1:
+        # The newest build is usually the one just made, but say so: flashing another
+        # model's firmware by accident is worse than one more line on stderr.
+        from tinyflow import ui
+
+        others = ", ".join(q.parent.name for q in reversed(builds[:-1]))
+        ui.status(f"{len(builds)} builds for {board.name}: flashing the newest, "
+                  f"{builds[-1].parent.name} (also built: {others}; pick one with --model)")
     return builds[-1]
 
 
