@@ -21,7 +21,7 @@ mcu = "X"
 core = "cortex-m4"
 fpu = "fpv4-sp-d16"
 clock_hz = 1000
-family = "mps2"
+family = "arm-mps"
 [memory]
 code = "flash"
 const = "flash"
@@ -82,6 +82,19 @@ def test_good_minimal_file(tmp_path):
     assert b.region_for("data").name == "ram"  # data and heap default to the stack's region
     assert b.region_for("heap").name == "ram"
     assert b.console.baud == 115200 and not b.is_virtual
+    assert b.console.clock_hz is None
+
+
+def test_one_bsp_serves_all_three_virtual_boards():
+    """The virtual boards differ in data only: one family, the UART's clock from the file."""
+    from tinyflow.build import board_defines
+
+    for name in ("qemu-m4", "qemu-m7", "qemu-m55"):
+        b = get_board(name)
+        assert b.family == "arm-mps" and b.console.clock_hz == 25_000_000
+        assert "TF_CONSOLE_CLOCK_HZ=25000000u" in board_defines(b)
+    assert not any(d.startswith("TF_CONSOLE_CLOCK_HZ") for d in
+                   board_defines(get_board("nucleo-h7")))
 
 
 @pytest.mark.parametrize("old,new,field", [
@@ -98,6 +111,7 @@ def test_good_minimal_file(tmp_path):
     ('openocd_config = ["target/x.cfg"]', '', "runner.openocd_config"),
     ('default = "openocd"', 'default = "jlink"', "runner.default"),
     ('fpu = "fpv4-sp-d16"', "fpu = true", "fpu"),
+    ("irq = 0", "irq = 0\nclock_hz = 0", "console.clock_hz"),
 ])
 def test_malformed_file_names_file_and_field(tmp_path, old, new, field):
     assert old in GOOD

@@ -49,10 +49,11 @@ class Console:
     base: int
     irq: int
     baud: int = 115200
+    clock_hz: int | None = None  # the UART's input clock, for BSPs that take it from here
 
     def to_dict(self) -> dict[str, Any]:
         return {"peripheral": self.peripheral, "base": self.base, "irq": self.irq,
-                "baud": self.baud}
+                "baud": self.baud, "clock_hz": self.clock_hz}
 
 
 @dataclass(frozen=True)
@@ -310,7 +311,8 @@ def load_board(path: Path) -> Board:
 
     c = f.sub("console")
     console = Console(c.get("peripheral", str), c.positive("base"),
-                      c.positive("irq", zero_ok=True), c.positive("baud", 115200))
+                      c.positive("irq", zero_ok=True), c.positive("baud", 115200),
+                      c.positive("clock_hz") if "clock_hz" in c.table else None)
     c.check_unknown()
 
     q = f.sub("qemu", required=False)

@@ -94,6 +94,8 @@ def board_defines(board: Board) -> list[str]:
         f"TF_VIRTUAL={1 if board.is_virtual else 0}",
         f"TF_CORE_{board.core.upper().replace('-', '_')}=1",
     ]
+    if c.clock_hz is not None:
+        defs.append(f"TF_CONSOLE_CLOCK_HZ={c.clock_hz}u")
     if board.is_virtual and board.qemu is not None:
         # QEMU's virtual clock runs 2^shift ns per instruction: the MLPerf mode's
         # microsecond counter converts with it (the TFP host side does it in Python).
