@@ -174,17 +174,10 @@ def _child(argv: list[str]) -> int:
     q1, _ = qat_model(1)
     q1.set_weights(q.get_weights())
     rep = x[np.random.default_rng(a.seed).choice(len(x), min(a.n_rep, len(x)), replace=False)]
+    from tinyflow.quantize import int8_converter
 
-    def gen():
-        for i in range(len(rep)):
-            yield [rep[i:i + 1]]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(q1)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = gen
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
+    conv = int8_converter(tf.lite.TFLiteConverter.from_keras_model(q1),
+                          np.asarray(rep, np.float32))
     t0 = time.monotonic()
     Path(a.out).write_bytes(conv.convert())
     info = {"epochs": a.epochs, "learning_rate": a.lr, "batch_size": a.batch_size,

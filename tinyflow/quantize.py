@@ -85,6 +85,23 @@ def fixed_batch(model):
     return clone
 
 
+def int8_converter(conv, rep: np.ndarray):
+    """Set a TFLiteConverter up for full int8 (int8 I/O, int8 builtins only) calibrated on
+    `rep`, one batch-1 sample at a time. Shared with the QAT child, which runs tf_keras."""
+    import tensorflow as tf
+
+    def gen():
+        for i in range(len(rep)):
+            yield [rep[i:i + 1]]
+
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = gen
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    return conv
+
+
 def convert_int8(model, rep_data: np.ndarray, n_rep: int = 100) -> bytes:
     """Keras model → full-int8 TFLite bytes (int8 I/O), calibrated on `rep_data[:n_rep]`."""
     import tensorflow as tf
@@ -94,17 +111,7 @@ def convert_int8(model, rep_data: np.ndarray, n_rep: int = 100) -> bytes:
     rep = np.asarray(rep_data[:n_rep], np.float32)
     if len(rep) == 0:
         raise TinyflowError("the representative dataset is empty")
-
-    def gen():
-        for i in range(len(rep)):
-            yield [rep[i:i + 1]]
-
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = gen
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
+    conv = int8_converter(tf.lite.TFLiteConverter.from_keras_model(model), rep)
     from tinyflow.ui import quiet_c_output
 
     # the exporter prints its signatures, the C++ calibrator its settings
