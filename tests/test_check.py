@@ -100,3 +100,23 @@ def test_log_mel_model_budget_includes_the_audio_front_end(capsys, small_cnn_mod
     assert d["model"] == "tiny_ser"
     plain = check_budget(load_model(small_cnn_model[1]), get_board("nucleo-l4r5zi"))
     assert d["ram_bytes"] > plain.ram_bytes
+
+
+def test_toolchain_free_code_estimate_bounds_the_linked_kernels(small_cnn_model, tmp_path):
+    """Without an Arm compiler `check` estimates the engine's code per kernel set (DSP,
+    Helium, portable). Each estimate must cover what the real compiler links for the same
+    model on that core, without inflating it past recognition."""
+    from tinyflow.budget import code_estimate, kernel_functions, kernel_set
+    from tinyflow.memreport import kernel_sizes
+
+    m = load_model(small_cnn_model[1])
+    sets = {}
+    for name in ("qemu-m4", "qemu-m55", "rpi-pico"):
+        board = get_board(name)
+        est = code_estimate(m, board)
+        est.pop("invoke")
+        linked = kernel_sizes(board, kernel_functions(m), tmp_path)
+        linked = linked["code"] + linked["data"]
+        assert linked <= sum(est.values()) <= 1.5 * linked, (name, est, linked)
+        sets[kernel_set(board)] = sum(est.values())
+    assert sets["portable"] < sets["mve"] < sets["dsp"]
