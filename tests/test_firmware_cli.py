@@ -49,6 +49,17 @@ def test_build_then_incremental(work):
     assert "ELF - predicted" in again.stdout and "stack: at most" in again.stdout
 
 
+def test_prediction_per_region_where_code_and_constants_are_apart(work):
+    """qemu-m55 keeps code in ITCM and constants in QSPI: the firmware's and the kernels'
+    constant tables must be predicted in QSPI, where the linker puts every .rodata."""
+    r = tf(["build", "--board", "qemu-m55", "--model", "person_det.tflite", "--json"], work)
+    assert r.returncode == 0, r.stderr
+    regions = {c["region"]: c for c in json.loads(r.stdout)["budget_vs_elf"]}
+    assert {"itcm", "qspi"} <= set(regions)
+    for name in ("itcm", "qspi"):  # alignment padding only (was +355 B in QSPI)
+        assert abs(regions[name]["difference"]) <= 256, regions
+
+
 def test_model_that_cannot_fit_stops_before_compiling(work, tmp_path):
     small = (BOARDS_DIR / "qemu-m4.toml").read_text().replace(
         'name = "qemu-m4"', 'name = "tiny-m4"').replace(

@@ -10,7 +10,11 @@ Figures and where they come from:
 - application code and data: measured from a reference build of the firmware for this
   board without a model (tinyflow.memreport.runtime_sizes, cached), when the Arm
   toolchain is installed; otherwise estimates, marked as such;
-- engine kernels: per-op estimates (only kernels a model uses are linked);
+- engine kernels: measured the same way for exactly the kernels the model calls
+  (tinyflow.memreport.kernel_sizes); without the toolchain, per-family estimates for the
+  board's kernel set (DSP, Helium or portable C), marked as such;
+- measured constant tables (kernel LUTs, strings) are charged to the constants region,
+  where the linker script puts every .rodata;
 - the audio front end of a speech-emotion model: from tinyflow.frontend's budget.
 `tinyflow build` then prints the linked ELF beside this prediction, region by region.
 """
@@ -230,14 +234,25 @@ def measured_runtime(board: Board) -> dict[str, int] | None:
         return None
 
 
+def _code_and_tables(what: str, r_code: str, r_const: str, code: int,
+                     rodata: int) -> list[Line]:
+    """Measured functions go to the code region, their constant tables where the linker
+    script puts every .rodata: the constants region (one line when that is the same)."""
+    if r_code == r_const or not rodata:
+        return [Line(what, r_code, code + rodata, "flash")]
+    return [Line(what, r_code, code, "flash"),
+            Line(what.replace(" (", ": constant tables (", 1), r_const, rodata, "flash")]
+
+
 def check_budget(model: Model, board: Board, plan: MemoryPlan | None = None,
                  tflm: dict[str, Any] | None = None, runtime: dict[str, int] | None = None,
                  unsupported: list[str] | None = None,
                  extra_lines: list[Line] | None = None,
                  kernels: dict[str, int] | None = None) -> Budget:
     """The budget of `model` on `board`. `runtime` is the measured firmware cost without a
-    model ({"code", "data"} bytes, see measured_runtime) and `kernels` the measured code of
-    the kernels it calls (measured_kernels); without them, estimates are used.
+    model ({"code", "rodata", "data"} bytes, see measured_runtime) and `kernels` the
+    measured code and tables of the kernels it calls (measured_kernels); without them,
+    estimates are used.
     `extra_lines` adds consumers outside the network (e.g. the audio front end)."""
     plan = plan or plan_memory(model)
     estimate = code_estimate(model, board)
@@ -245,16 +260,16 @@ def check_budget(model: Model, board: Board, plan: MemoryPlan | None = None,
     lines = [Line("model constants (weights, biases, requantization)", r_const,
                   constant_bytes(model), "flash")]
     if kernels is not None:
-        lines.append(Line("engine kernels (measured reference build)", r_code,
-                          kernels["code"] + kernels["data"], "flash"))
+        lines += _code_and_tables("engine kernels (measured reference build)", r_code,
+                                  r_const, kernels["code"], kernels["data"])
         lines.append(Line(f"generated invoke ({len(model.operators)} calls)", r_code,
                           estimate["invoke"], "flash", True))
     else:
         lines.append(Line(f"engine code ({', '.join(estimate)})", r_code,
                           sum(estimate.values()), "flash", True))
     if runtime is not None:
-        lines.append(Line("application code (measured reference build)", r_code,
-                          runtime["code"], "flash"))
+        lines += _code_and_tables("application code (measured reference build)", r_code,
+                                  r_const, runtime["code"], runtime.get("rodata", 0))
     else:
         lines.append(Line("application code", r_code, APP_CODE_ESTIMATE, "flash", True))
     lines.append(Line("tensor arena (static memory plan)", board.roles["arena"],

@@ -321,8 +321,9 @@ def sizes_by_object(elf: Path, obj_dir: Path) -> dict[str, dict[str, int]]:
 
 def runtime_sizes(board: Board | str, out_root: Path | None = None) -> dict[str, int]:
     """What the firmware itself costs on `board`, without any model: a reference build
-    around the small stand-in model, minus that model's own symbols. Returns code (flash,
-    functions and their constants), data (.data/.bss in RAM) in bytes. Cached: the second
+    around the small stand-in model, minus that model's own symbols. Returns code (the code
+    region), rodata (the constants region, which is where the linker script puts all
+    .rodata) and data (.data/.bss in RAM) in bytes. Cached: the second
     call is an up-to-date SCons run (well under a second)."""
     from tinyflow.boards import get_board
     from tinyflow.build import REPO, build_firmware
@@ -334,9 +335,9 @@ def runtime_sizes(board: Board | str, out_root: Path | None = None) -> dict[str,
     rep = memory_report(res.elf, board)
     model = sizes_by_object(res.elf, out / "obj").get("model/fake_model",
                                                       {"code": 0, "data": 0})
-    text_ro = rep.code_bytes + rep.const_bytes
     # the stand-in's arena is in .tf_arena, not in .data/.bss
-    return {"code": text_ro - model["code"] - _model_rodata(res.elf),
+    return {"code": rep.code_bytes - model["code"],
+            "rodata": rep.const_bytes - _model_rodata(res.elf),
             "data": rep.data_bytes}
 
 
@@ -356,7 +357,8 @@ def kernel_sizes(board: Board | str, functions: Sequence[str],
     such as tf_conv2d_s8) on `board`: a reference build around the stand-in model that
     also keeps a table of pointers to those functions, so --gc-sections links what a real
     model using them links, helpers and tables included. Cached per board and function set.
-    Returns {"code", "data"} bytes charged to the kernel object files."""
+    Returns {"code", "data"} bytes charged to the kernel object files; their data is
+    constant tables (.rodata), which the linker script places in the constants region."""
     import hashlib
 
     from tinyflow.boards import get_board
