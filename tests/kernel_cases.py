@@ -75,6 +75,20 @@ def split_for_device(spec: list[dict], key: str = "layers",
     return groups
 
 
+def generated_c(cases: list[bytes], out_dir, opcode: str) -> str:
+    """The C the code generator emits for every case model (each made of `opcode` layers
+    only), concatenated: for asserting which kernel parameters the cases reach."""
+    from tinyflow import codegen
+    from tinyflow.ir import parse_model
+
+    text = ""
+    for n, data in enumerate(cases):
+        model = parse_model(data, name=f"cases{n}")
+        assert {op.opcode for op in model.operators} == {opcode}
+        text += codegen.generate(model, out_dir / str(n), name=f"cases{n}").c_file.read_text()
+    return text
+
+
 def run_exact_on_board(board: str, data: bytes, name: str, out_dir, seed: int = 5,
                        n_inputs: int = 2, plan=None, rng=None) -> None:
     """Build `data` for `board` (with `plan`, or the planner's), run random inputs, and

@@ -16,7 +16,8 @@ import re
 
 import numpy as np
 import pytest
-from kernel_cases import build, random_range, run_exact_on_board, split_for_device
+from kernel_cases import (build, generated_c, random_range, run_exact_on_board,
+                          split_for_device)
 
 # qemu-m55 runs the Helium depthwise kernel (tf_conv_dw_mve.c) on the same cases
 BOARDS = ["qemu-m4", "qemu-m7", "qemu-m55"]
@@ -75,14 +76,7 @@ def cases() -> list[bytes]:
 
 
 def test_cases_reach_both_requantizations(cases, tmp_path):
-    from tinyflow import codegen
-    from tinyflow.ir import parse_model
-
-    text = ""
-    for n, data in enumerate(cases):
-        model = parse_model(data, name=f"dwcases{n}")
-        assert {op.opcode for op in model.operators} == {"DEPTHWISE_CONV_2D"}
-        text += codegen.generate(model, tmp_path / str(n), name=f"dwcases{n}").c_file.read_text()
+    text = generated_c(cases, tmp_path, "DEPTHWISE_CONV_2D")
     flags = re.findall(r"\.rq_fast = (\d)", text)
     assert "0" in flags and "1" in flags, flags
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from kernel_cases import build, random_range, run_exact_on_board, split_for_device
+from kernel_cases import (build, generated_c, random_range, run_exact_on_board,
+                          split_for_device)
 
 # qemu-m55 runs the Helium window kernel (tf_conv_window_mve.c) on the windows of at most
 # 16 taps, and the general kernels on the rest
@@ -108,14 +109,7 @@ def cases() -> list[bytes]:
 
 
 def test_cases_cover_both_requantizations(cases, tmp_path):
-    from tinyflow import codegen
-    from tinyflow.ir import parse_model
-
-    text = ""
-    for n, data in enumerate(cases):
-        model = parse_model(data, name=f"cases{n}")
-        assert {op.opcode for op in model.operators} == {"CONV_2D"}
-        text += codegen.generate(model, tmp_path / str(n), name=f"cases{n}").c_file.read_text()
+    text = generated_c(cases, tmp_path, "CONV_2D")
     assert ".rq_fast = 0" in text and ".rq_fast = 1" in text
 
 
