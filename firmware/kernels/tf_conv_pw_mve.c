@@ -32,6 +32,47 @@ static inline void requant4(const pw_mve_rq_t *t, int32_t oc, int32x4_t acc, int
     vstrbq_s32(out, tf_rq_apply4(acc, t->m + oc, t->rnd + oc, t->neg_e + oc, lo, hi));
 }
 
+/* One pixel's K bytes at x against every filter row (K bytes each), four output channels
+ * per pass: whole 16-byte blocks, then always one last block of 1 to 16 bytes loaded
+ * predicated (no branch), so nothing past x[K - 1] or a row is read. Used where pixels
+ * cannot be paired; not inlined, which measured faster on all three benchmark models. */
+static __attribute__((noinline)) void pixel_all_oc(const tf_conv_params_t *p,
+                                                   const int8_t *x, int32_t K,
+                                                   const int8_t *filter, const int32_t *ebias,
+                                                   const pw_mve_rq_t *t, int32x4_t lo,
+                                                   int32x4_t hi, int8_t *o) {
+    const int32_t OC = p->out_c, OC4 = OC & ~3, last = (K - 1) & ~15;
+    const mve_pred16_t tail = vctp8q((uint32_t)(K - last));
+    const int8x16_t xl = vld1q_z_s8(x + last, tail);
+    const int8_t *w0 = filter;
+    int32_t oc = 0;
+    for (; oc < OC4; oc += 4, w0 += 4 * K) {
+        const int8_t *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+        int32_t a0 = ebias[oc], a1 = ebias[oc + 1], a2 = ebias[oc + 2], a3 = ebias[oc + 3];
+        for (int32_t k = 0; k < last; k += 16) {
+            const int8x16_t v = vld1q_s8(x + k);
+            a0 = vmladavaq_s8(a0, v, vld1q_s8(w0 + k));
+            a1 = vmladavaq_s8(a1, v, vld1q_s8(w1 + k));
+            a2 = vmladavaq_s8(a2, v, vld1q_s8(w2 + k));
+            a3 = vmladavaq_s8(a3, v, vld1q_s8(w3 + k));
+        }
+        a0 = vmladavaq_s8(a0, xl, vld1q_z_s8(w0 + last, tail));
+        a1 = vmladavaq_s8(a1, xl, vld1q_z_s8(w1 + last, tail));
+        a2 = vmladavaq_s8(a2, xl, vld1q_z_s8(w2 + last, tail));
+        a3 = vmladavaq_s8(a3, xl, vld1q_z_s8(w3 + last, tail));
+        requant4(t, oc, tf_lanes4(a0, a1, a2, a3), lo, hi, o + oc);
+    }
+    for (; oc < OC; oc++, w0 += K) { /* the last OC % 4 channels */
+        int32_t a = ebias[oc];
+        for (int32_t k = 0; k < last; k += 16) {
+            a = vmladavaq_s8(a, vld1q_s8(x + k), vld1q_s8(w0 + k));
+        }
+        a = vmladavaq_s8(a, xl, vld1q_z_s8(w0 + last, tail));
+        o[oc] = (int8_t)tf_clamp_i32(tf_rq_apply(a, t->m[oc], t->rnd[oc], -t->neg_e[oc]),
+                                     p->act_min, p->act_max);
+    }
+}
+
 /* in_c == 8 (a narrow expansion layer): one 16-byte load holds two channels' filter rows
  * and the pixel is loaded once into both halves, so two VMLADAV predicated on the low and
  * the high eight lanes give two channels' sums. */
@@ -63,52 +104,20 @@ static void pw_mve_c8(const tf_conv_params_t *p, const int8_t *input, const int8
 #define TF_GEMM_MVE_MAX_K 512
 
 /* Any other one-group window (3x3 over 13 channels, 5x5, strided 1x1): each output pixel's
- * window gathered once (tf_conv_gather.c), zero-extended to whole vectors, then four
- * channels per pass of VMLADAVA against the filter rows; the rows' last vector is loaded
- * predicated, so nothing past a row is read. */
+ * window gathered once (tf_conv_gather.c), then four channels per pass of VMLADAVA against
+ * the filter rows (pixel_all_oc). */
 static __attribute__((noinline)) void gemm_mve(const tf_conv_params_t *p,
                                                 const int8_t *input, const int8_t *filter,
                     const int32_t *ebias, const pw_mve_rq_t *t, int8_t *output) {
-    const int32_t K = p->k_h * p->k_w * p->in_c, OC = p->out_c, OC4 = OC & ~3;
-    const int32_t K16 = (K + 15) & ~15, last = K16 - 16;
+    const int32_t K = p->k_h * p->k_w * p->in_c, OC = p->out_c;
     const int32_t npix = p->batches * p->out_h * p->out_w;
-    const mve_pred16_t tail = vctp8q((uint32_t)(K - last));
     const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
     int8_t win[TF_GEMM_MVE_MAX_K + 4] __attribute__((aligned(16)));
     tf_gather_t g;
-    tf_gather_init(&g, p, input, K16);
+    tf_gather_init(&g, p, input, K); /* no zero padding: the last vector loads predicated */
     for (int32_t pix = 0; pix < npix; pix++) {
         tf_gather_next(&g, win);
-        int8_t *o = output + (size_t)pix * OC;
-        const int8_t *w0 = filter;
-        int32_t oc = 0;
-        for (; oc < OC4; oc += 4, w0 += 4 * K) {
-            const int8_t *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
-            int32_t a0 = ebias[oc], a1 = ebias[oc + 1], a2 = ebias[oc + 2], a3 = ebias[oc + 3];
-            for (int32_t k = 0; k < last; k += 16) {
-                const int8x16_t v = vld1q_s8(win + k);
-                a0 = vmladavaq_s8(a0, v, vld1q_s8(w0 + k));
-                a1 = vmladavaq_s8(a1, v, vld1q_s8(w1 + k));
-                a2 = vmladavaq_s8(a2, v, vld1q_s8(w2 + k));
-                a3 = vmladavaq_s8(a3, v, vld1q_s8(w3 + k));
-            }
-            const int8x16_t v = vld1q_s8(win + last);
-            a0 = vmladavaq_s8(a0, v, vld1q_z_s8(w0 + last, tail));
-            a1 = vmladavaq_s8(a1, v, vld1q_z_s8(w1 + last, tail));
-            a2 = vmladavaq_s8(a2, v, vld1q_z_s8(w2 + last, tail));
-            a3 = vmladavaq_s8(a3, v, vld1q_z_s8(w3 + last, tail));
-            int32x4_t acc = tf_lanes4(a0, a1, a2, a3);
-            requant4(t, oc, acc, lo, hi, o + oc);
-        }
-        for (; oc < OC; oc++, w0 += K) { /* the last OC % 4 channels */
-            int32_t a = ebias[oc];
-            for (int32_t k = 0; k < last; k += 16) {
-                a = vmladavaq_s8(a, vld1q_s8(win + k), vld1q_s8(w0 + k));
-            }
-            a = vmladavaq_s8(a, vld1q_s8(win + last), vld1q_z_s8(w0 + last, tail));
-            o[oc] = (int8_t)tf_clamp_i32(tf_rq_apply(a, t->m[oc], t->rnd[oc], -t->neg_e[oc]),
-                                         p->act_min, p->act_max);
-        }
+        pixel_all_oc(p, win, K, filter, ebias, t, lo, hi, output + (size_t)pix * OC);
     }
 }
 
@@ -144,7 +153,6 @@ int tf_conv1x1_s8_mve(const tf_conv_params_t *p, const int8_t *input, const int8
     pw_mve_rq_t t;
     tf_rq_tables(mult, shift, OC, p->output_offset, t.m, t.rnd, t.neg_e);
     const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
-    const mve_pred16_t last = vctp8q((uint32_t)tail);
     if (C == 8 && (OC & 3) == 0) {
         pw_mve_c8(p, input, filter, ebias, &t, output);
         return 1;
@@ -195,41 +203,9 @@ int tf_conv1x1_s8_mve(const tf_conv_params_t *p, const int8_t *input, const int8
             }
         }
     }
-    for (; pix < npix; pix++) {
-        const int8_t *x = input + (size_t)pix * C;
-        int8_t *o = output + (size_t)pix * OC;
-        const int8_t *w0 = filter;
-        int32_t oc = 0;
-        for (; oc < OC4; oc += 4, w0 += 4 * C) {
-            const int8_t *w1 = w0 + C, *w2 = w1 + C, *w3 = w2 + C;
-            int32_t a0 = ebias[oc], a1 = ebias[oc + 1], a2 = ebias[oc + 2], a3 = ebias[oc + 3];
-            int32_t k = 0;
-            for (; k < C16; k += 16) {
-                const int8x16_t v = vld1q_s8(x + k);
-                a0 = vmladavaq_s8(a0, v, vld1q_s8(w0 + k));
-                a1 = vmladavaq_s8(a1, v, vld1q_s8(w1 + k));
-                a2 = vmladavaq_s8(a2, v, vld1q_s8(w2 + k));
-                a3 = vmladavaq_s8(a3, v, vld1q_s8(w3 + k));
-            }
-            if (tail) {
-                const int8x16_t v = vld1q_z_s8(x + k, last);
-                a0 = vmladavaq_p_s8(a0, v, vld1q_z_s8(w0 + k, last), last);
-                a1 = vmladavaq_p_s8(a1, v, vld1q_z_s8(w1 + k, last), last);
-                a2 = vmladavaq_p_s8(a2, v, vld1q_z_s8(w2 + k, last), last);
-                a3 = vmladavaq_p_s8(a3, v, vld1q_z_s8(w3 + k, last), last);
-            }
-            int32x4_t acc = tf_lanes4(a0, a1, a2, a3);
-            requant4(&t, oc, acc, lo, hi, o + oc);
-        }
-        for (; oc < OC; oc++, w0 += C) { /* the last OC % 4 channels */
-            int32_t a = ebias[oc];
-            for (int32_t k = 0; k < C; k += 16) {
-                const mve_pred16_t m = vctp8q((uint32_t)(C - k));
-                a = vmladavaq_p_s8(a, vld1q_z_s8(x + k, m), vld1q_z_s8(w0 + k, m), m);
-            }
-            const int32_t v = tf_rq_apply(a, t.m[oc], t.rnd[oc], -t.neg_e[oc]);
-            o[oc] = (int8_t)tf_clamp_i32(v, p->act_min, p->act_max);
-        }
+    for (; pix < npix; pix++) { /* the odd last pixel, or every pixel when C % 16 != 0 */
+        pixel_all_oc(p, input + (size_t)pix * C, C, filter, ebias, &t, lo, hi,
+                     output + (size_t)pix * OC);
     }
     return 1;
 }
